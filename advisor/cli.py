@@ -1,0 +1,244 @@
+"""``python -m advisor``: a thin command line over ``advisor.service``.
+
+Exit codes: 0 success; 1 when a command ran but something failed (a file not indexed, a
+document not found); 2 for usage and configuration errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from advisor.errors import AdvisorError
+from advisor.service import AdvisorService
+from advisor.settings import Settings
+from ingest.pipeline import FileOutcome, IngestReport
+from ingest.types import KINDS
+
+log = logging.getLogger("advisor")
+
+REASON_LABELS = {
+    "encrypted": "encrypted",
+    "corrupt": "corrupt",
+    "empty": "empty",
+    "no_text_layer": "no text layer (scanned?)",
+    "garbled": "garbled text",
+    "too_large": "too large",
+    "timeout": "timed out",
+    "unsupported": "unsupported type",
+}
+
+
+class TqdmProgress:
+    """Two bars on stderr: files, and the stage of the current file (embedding counts chunks)."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self._stream = stream
+        self._disable = not stream.isatty() and not os.environ.get("ADVISOR_PROGRESS")
+        self._files: Any = None
+        self._stage: Any = None
+
+    def file_started(self, path: Path, index: int, total: int) -> None:
+        if self._files is None:
+            self._files = self._tqdm(
+                total=total, desc="files", unit="file", file=self._stream,
+                disable=self._disable, position=0,
+            )
+        self._files.set_postfix_str(path.name[:40], refresh=True)
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        if self._stage is not None:
+            self._stage.close()
+        self._stage = self._tqdm(
+            total=total, desc=f"  {name}", unit="chunk" if name == "embed" else "step",
+            file=self._stream, disable=self._disable, leave=False, position=1,
+        )
+
+    def advance(self, n: int = 1) -> None:
+        if self._stage is not None:
+            self._stage.update(n)
+
+    def file_finished(self, outcome: FileOutcome) -> None:
+        if self._stage is not None:
+            self._stage.close()
+            self._stage = None
+        if self._files is not None:
+            self._files.update(1)
+            if outcome.status == "failed":
+                self._files.write(_describe(outcome), file=self._stream)
+
+    def close(self) -> None:
+        if self._files is not None:
+            self._files.close()
+
+
+def _describe(outcome: FileOutcome) -> str:
+    if outcome.status == "failed":
+        label = REASON_LABELS.get(outcome.reason, outcome.reason)
+        return f"FAILED   {outcome.source}: {label} — {outcome.message}"
+    extra = ""
+    if outcome.skipped_pages:
+        extra = f"; pages left out: {', '.join(outcome.skipped_pages)}"
+    if outcome.status == "unchanged":
+        return f"{'unchanged':<9}{outcome.source}"
+    return (
+        f"{outcome.status:<9}{outcome.source}: {outcome.pages} page(s), "
+        f"{outcome.chunks} chunk(s){extra}"
+    )
+
+
+def _outcome_json(outcome: FileOutcome) -> dict[str, Any]:
+    return {
+        "path": str(outcome.path),
+        "source": outcome.source,
+        "status": outcome.status,
+        "reason": outcome.reason or None,
+        "message": outcome.message or None,
+        "pages": outcome.pages,
+        "chunks": outcome.chunks,
+        "skipped_pages": outcome.skipped_pages,
+        "timings": {k: round(v, 4) for k, v in outcome.timings.items()},
+    }
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m advisor",
+        description="Advisory assistant for industry–education–research collaboration.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="index files and folders (.pdf .txt .md .docx)")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--kb", help="knowledge base (default: ADVISOR_KB or 'default')")
+    ingest.add_argument("--kind", choices=KINDS, help="document kind (default: front matter)")
+    ingest.add_argument("--password", help="password for encrypted PDFs")
+    ingest.add_argument("--max-pages", type=int, help="skip PDFs with more pages")
+    ingest.add_argument("--max-file-mb", type=float, help="skip files larger than this")
+    ingest.add_argument("--timeout", type=float, help="seconds allowed to parse one file")
+    ingest.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the knowledge base has documents"
+    )
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    kb = sub.add_parser("kb", help="list knowledge bases, their documents; delete documents")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    kb_list = kb_sub.add_parser("list", help="knowledge bases with document and chunk counts")
+    kb_list.add_argument("--json", action="store_true")
+    kb_docs = kb_sub.add_parser("docs", help="documents of a knowledge base")
+    kb_docs.add_argument("--kb")
+    kb_docs.add_argument("--json", action="store_true")
+    kb_delete = kb_sub.add_parser("delete", help="delete a document (file name or doc_id)")
+    kb_delete.add_argument("doc", metavar="DOC")
+    kb_delete.add_argument("--kb")
+    return parser
+
+
+def _cmd_ingest(args: argparse.Namespace, service: AdvisorService) -> int:
+    kb_name = args.kb or service.settings.kb
+    if args.if_empty and not service.knowledge_base(kb_name).is_empty():
+        print(f"knowledge base {kb_name!r} already has documents; nothing to do")
+        return 0
+    options = service.ingest_options(
+        kind=args.kind,
+        password=args.password,
+        max_pages=args.max_pages,
+        max_bytes=int(args.max_file_mb * 1024 * 1024) if args.max_file_mb else None,
+        file_timeout_s=args.timeout,
+    )
+    progress = TqdmProgress()
+    try:
+        report = service.ingest(args.paths, kb=kb_name, options=options, progress=progress)
+    finally:
+        progress.close()
+    _print_report(report, kb_name, as_json=args.json)
+    return 0 if report.ok else 1
+
+
+def _print_report(report: IngestReport, kb_name: str, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([_outcome_json(o) for o in report.outcomes], ensure_ascii=False,
+                         indent=1))
+        return
+    for outcome in report.outcomes:
+        if outcome.status != "failed":
+            print(_describe(outcome))
+    for outcome in report.failed:
+        print(_describe(outcome))
+    counts = report.counts()
+    chunks = sum(o.chunks for o in report.outcomes)
+    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in
+                        ("indexed", "replaced", "unchanged", "failed"))
+    print(f"knowledge base {kb_name!r}: {summary}; {chunks} new chunk(s) "
+          f"in {report.seconds:.1f} s")
+
+
+def _cmd_kb(args: argparse.Namespace, service: AdvisorService) -> int:
+    if args.kb_command == "list":
+        rows = []
+        for name in service.list_knowledge_bases():
+            kb = service.knowledge_base(name)
+            rows.append({"kb": name, "documents": len(kb.list_documents()),
+                         "chunks": kb.count_chunks()})
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=1))
+        elif not rows:
+            print("no knowledge bases yet: python -m advisor ingest PATH")
+        for row in rows if not args.json else []:
+            print(f"{row['kb']:<24}{row['documents']:>6} documents{row['chunks']:>8} chunks")
+        return 0
+    if args.kb_command == "docs":
+        docs = service.list_documents(args.kb)
+        if args.json:
+            print(json.dumps([d.to_json() for d in docs], ensure_ascii=False, indent=1))
+            return 0
+        for d in docs:
+            print(f"{d.doc_id}  {d.kind:<7}{d.lang:<3}{d.pages:>5}p{d.chunks:>6}c  "
+                  f"{d.ingested_at}  {d.source}")
+        if not docs:
+            print("no documents")
+        return 0
+    record = service.delete_document(args.doc, args.kb)
+    print(f"deleted {record.source} ({record.chunks} chunks)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings()
+        if getattr(args, "kb", None):
+            settings = settings.model_copy(update={"kb": Settings(kb=args.kb).kb})
+    except ValidationError as exc:
+        errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"error: invalid settings: {errors}", file=sys.stderr)
+        return 2
+    service = AdvisorService(settings)
+    try:
+        if args.command == "ingest":
+            return _cmd_ingest(args, service)
+        return _cmd_kb(args, service)
+    except AdvisorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

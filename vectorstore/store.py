@@ -1,0 +1,322 @@
+"""Knowledge bases in Chroma: one chunk collection per knowledge base plus a small catalogue
+collection with one record per document.
+
+Chroma has no transactions, so a document is written with a journal-like protocol whose commit
+point is the catalogue record (see ``write_document``). Chunk ids derive from the document's
+content hash, so a new version never overwrites the chunks of the committed one, and
+``repair`` can always bring the store back to exactly one complete version per document after a
+crash. Readers trust a chunk only when its ``doc_sha256`` equals the committed record's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.types import PreparedDocument
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+log = logging.getLogger(__name__)
+
+CHUNKS_PREFIX = "kb_"
+CATALOG_SUFFIX = ".docs"
+WRITE_BATCH = 256
+_KB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+class StoreError(Exception):
+    """A knowledge-base operation that cannot be done (unknown document, bad name, server)."""
+
+
+class DocumentNotFoundError(StoreError):
+    pass
+
+
+def open_chroma_client(*, path: str | None = None, url: str | None = None) -> ClientAPI:
+    """An embedded client persisting under ``path``, or an HTTP client when ``url`` is given
+    (e.g. ``http://127.0.0.1:8000`` for a ``chroma run`` server shared by several processes)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if url:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise StoreError(f"ADVISOR_CHROMA_URL must look like http://host:port, got {url!r}")
+        port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname,
+                port=port,
+                ssl=parsed.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises plain exceptions for connection problems
+            raise StoreError(f"cannot reach the Chroma server at {url}: {exc}") from exc
+    if path is None:
+        raise StoreError("either a path or a url is needed for Chroma")
+    return chromadb.PersistentClient(path=path, settings=chroma_settings)
+
+
+def doc_id_for(source: str) -> str:
+    """Documents are identified by their file name within a knowledge base."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+def chunk_id_for(doc_id: str, doc_sha256: str, index: int) -> str:
+    return f"{doc_id}-{doc_sha256[:16]}-{index:05d}"
+
+
+def check_kb_name(name: str) -> str:
+    if not _KB_RE.match(name):
+        raise StoreError(
+            f"invalid knowledge-base name {name!r}: use 1-63 letters, digits, '.', '_' or '-'"
+        )
+    return name
+
+
+def list_knowledge_bases(client: ClientAPI) -> list[str]:
+    names = []
+    for col in client.list_collections():
+        name = col if isinstance(col, str) else col.name
+        if name.startswith(CHUNKS_PREFIX) and not name.endswith(CATALOG_SUFFIX):
+            names.append(name[len(CHUNKS_PREFIX) :])
+    return sorted(names)
+
+
+@dataclass(slots=True)
+class DocumentRecord:
+    doc_id: str
+    source: str
+    kind: str
+    lang: str
+    pages: int
+    chunks: int
+    sha256: str
+    ingested_at: str
+    title: str = ""
+    size_bytes: int = 0
+    skipped_pages: str = ""  # "3:empty,7:garbled"
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's ``kb docs --json`` record (plus title and size)."""
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class RepairReport:
+    documents_repaired: int = 0
+    chunks_removed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+class KnowledgeBase:
+    """One knowledge base: its chunk collection and its document catalogue."""
+
+    def __init__(self, client: ClientAPI, name: str, *, create: bool = True) -> None:
+        self.name = check_kb_name(name)
+        self._client = client
+        chunks_name = CHUNKS_PREFIX + name
+        if not create and name not in list_knowledge_bases(client):
+            raise StoreError(f"knowledge base {name!r} does not exist")
+        # embedding_function=None: Chroma's default would download a model at run time.
+        self.chunks: Collection = client.get_or_create_collection(
+            chunks_name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+        )
+        self._catalog: Collection = client.get_or_create_collection(
+            chunks_name + CATALOG_SUFFIX, embedding_function=None
+        )
+
+    # ----------------------------------------------------------------- catalogue
+
+    def _raw_records(self, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        got = self._catalog.get(where=where, include=["metadatas"])  # type: ignore[list-item]
+        return [dict(m) for m in (got["metadatas"] or [])]
+
+    def _put_record(self, meta: dict[str, Any]) -> None:
+        self._catalog.upsert(ids=[meta["doc_id"]], embeddings=[[1.0]], metadatas=[meta])
+
+    @staticmethod
+    def _record_from_meta(meta: dict[str, Any]) -> DocumentRecord:
+        fields = DocumentRecord.__dataclass_fields__
+        return DocumentRecord(**{k: v for k, v in meta.items() if k in fields})
+
+    def list_documents(self) -> list[DocumentRecord]:
+        """Committed documents, by source name."""
+        records = [
+            self._record_from_meta(m) for m in self._raw_records() if m.get("sha256")
+        ]
+        return sorted(records, key=lambda r: r.source.lower())
+
+    def get_document(self, source_or_id: str) -> DocumentRecord | None:
+        for doc_id in (source_or_id, doc_id_for(source_or_id)):
+            got = self._catalog.get(ids=[doc_id], include=["metadatas"])  # type: ignore[list-item]
+            metas = got["metadatas"] or []
+            if metas and metas[0].get("sha256"):
+                return self._record_from_meta(dict(metas[0]))
+        return None
+
+    def committed_sha(self, source: str) -> str | None:
+        record = self.get_document(source)
+        return record.sha256 if record else None
+
+    def committed_versions(self) -> dict[str, str]:
+        """doc_id -> committed sha256, for filtering out chunks of unfinished writes."""
+        return {m["doc_id"]: m["sha256"] for m in self._raw_records() if m.get("sha256")}
+
+    def count_chunks(self) -> int:
+        return int(self.chunks.count())
+
+    def is_empty(self) -> bool:
+        return not self.list_documents()
+
+    # ----------------------------------------------------------------- writing
+
+    def write_document(self, doc: PreparedDocument, vectors: np.ndarray) -> DocumentRecord:
+        """Write ``doc`` as one unit, replacing any earlier version with the same source name.
+
+        Steps: (1) mark the catalogue record dirty, keeping the committed version visible;
+        (2) add the new chunks under ids that contain the new content hash; (3) commit by
+        switching the record to the new hash; (4) delete chunks of other versions; (5) clear
+        the dirty flag. A crash anywhere leaves a dirty record that ``repair`` resolves to the
+        old version (before step 3) or the new one (after it).
+        """
+        if len(vectors) != len(doc.chunks):
+            raise StoreError("one vector per chunk is required")
+        doc_id = doc_id_for(doc.source)
+        existing = self._catalog.get(ids=[doc_id], include=["metadatas"])  # type: ignore[list-item]
+        previous = dict(existing["metadatas"][0]) if existing["metadatas"] else None
+        marker = dict(previous) if previous else {"doc_id": doc_id, "source": doc.source,
+                                                   "sha256": ""}
+        marker["dirty"] = True
+        self._put_record(marker)
+
+        chunks = self._stored_chunks(doc, doc_id)
+        try:
+            for start in range(0, len(chunks), WRITE_BATCH):
+                part = chunks[start : start + WRITE_BATCH]
+                self.chunks.upsert(
+                    ids=[c.chunk_id for c in part],
+                    documents=[c.text for c in part],
+                    metadatas=[c.metadata for c in part],
+                    embeddings=vectors[start : start + len(part)],  # type: ignore[arg-type]
+                )
+        except Exception:
+            # Put the store back as it was: drop what was added of the new version.
+            self._remove_chunks_except(doc_id, keep_sha=marker["sha256"])
+            if previous:
+                self._put_record(previous)
+            else:
+                self._catalog.delete(ids=[doc_id])
+            raise
+
+        record = DocumentRecord(
+            doc_id=doc_id,
+            source=doc.source,
+            kind=doc.kind,
+            lang=doc.lang,
+            pages=doc.page_count,
+            chunks=len(chunks),
+            sha256=doc.sha256,
+            ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            title=doc.title,
+            size_bytes=doc.size_bytes,
+            skipped_pages=",".join(f"{s.number}:{s.reason}" for s in doc.skipped),
+        )
+        self._put_record({**record.to_json(), "dirty": True})  # commit point
+        self._remove_chunks_except(doc_id, keep_sha=doc.sha256)
+        self._put_record({**record.to_json(), "dirty": False})
+        return record
+
+    def _stored_chunks(self, doc: PreparedDocument, doc_id: str) -> list[StoredChunk]:
+        stored = []
+        for chunk in doc.chunks:
+            meta: dict[str, Any] = {
+                "doc_id": doc_id,
+                "source": doc.source,
+                "kind": doc.kind,
+                "lang": chunk.lang,
+                "section": chunk.section,
+                "chunk_index": chunk.index,
+                "doc_sha256": doc.sha256,
+                "title": doc.title,
+            }
+            if chunk.page is not None:  # Chroma metadata cannot hold None
+                meta["page"] = chunk.page
+            stored.append(
+                StoredChunk(chunk_id_for(doc_id, doc.sha256, chunk.index), chunk.text, meta)
+            )
+        return stored
+
+    def _remove_chunks_except(self, doc_id: str, keep_sha: str) -> int:
+        where: dict[str, Any] = {"doc_id": doc_id}
+        if keep_sha:
+            where = {"$and": [{"doc_id": doc_id}, {"doc_sha256": {"$ne": keep_sha}}]}
+        got = self.chunks.get(where=where, include=[])
+        ids = got["ids"]
+        for start in range(0, len(ids), WRITE_BATCH * 4):
+            self.chunks.delete(ids=ids[start : start + WRITE_BATCH * 4])
+        return len(ids)
+
+    def delete_document(self, source_or_id: str) -> DocumentRecord:
+        record = self.get_document(source_or_id)
+        if record is None:
+            raise DocumentNotFoundError(
+                f"no document {source_or_id!r} in knowledge base {self.name!r}"
+            )
+        # Hide it first (empty sha = not committed), then remove chunks, then the record.
+        self._put_record({"doc_id": record.doc_id, "source": record.source, "sha256": "",
+                          "dirty": True})
+        self._remove_chunks_except(record.doc_id, keep_sha="")
+        self._catalog.delete(ids=[record.doc_id])
+        return record
+
+    def repair(self) -> RepairReport:
+        """Finish or roll back writes that a crash interrupted (records marked dirty)."""
+        report = RepairReport()
+        for meta in self._raw_records(where={"dirty": True}):
+            doc_id, sha = meta["doc_id"], meta.get("sha256", "")
+            report.chunks_removed += self._remove_chunks_except(doc_id, keep_sha=sha)
+            report.documents_repaired += 1
+            if sha:
+                self._put_record({**meta, "dirty": False})
+            else:
+                self._catalog.delete(ids=[doc_id])
+        if report.documents_repaired:
+            log.warning(
+                "repaired %d interrupted document write(s) in %r, removed %d chunk(s)",
+                report.documents_repaired, self.name, report.chunks_removed,
+            )
+        return report
+
+    def drop(self) -> None:
+        """Delete the whole knowledge base."""
+        self._client.delete_collection(self.chunks.name)
+        self._client.delete_collection(self._catalog.name)
+
+    def iter_chunks(self, where: dict[str, Any] | None = None) -> Iterable[StoredChunk]:
+        """Every committed chunk (optionally filtered), for keyword indexes and inspection."""
+        versions = self.committed_versions()
+        got = self.chunks.get(where=where, include=["documents", "metadatas"])  # type: ignore[list-item]
+        for cid, text, meta in zip(
+            got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+        ):
+            if versions.get(str(meta.get("doc_id"))) == meta.get("doc_sha256"):
+                yield StoredChunk(cid, text or "", dict(meta))
