@@ -1,0 +1,236 @@
+"""The ingest pipeline end to end: generated documents, the real embedder, real Chroma."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advisor.cli import main
+from ingest.errors import ParseTimeoutError
+from ingest.types import LoadLimits
+from ingest.worker import ParseWorker
+from tests.conftest import REPO_ROOT
+from tests.pdfgen import (
+    encrypt_pdf,
+    truncate_file,
+    write_docx,
+    write_image_only_pdf,
+    write_pdf,
+)
+
+EN_PAGE_1 = (
+    "Shared training bases\n"
+    "Colleges and enterprises build shared training bases where students practise on real "
+    "production lines. The enterprise provides equipment and mentors; the college provides "
+    "teachers and the curriculum."
+)
+EN_PAGE_2 = (
+    "Dual-qualified teachers\n"
+    "Teachers spend time in enterprises every year so that their teaching follows current "
+    "practice, and engineers from industry teach courses at the college."
+)
+ZH_PAGE_1 = (
+    "第一章 总则\n"
+    "第一条 为了深化产教融合，推动校企合作，提高技术技能人才培养质量，制定本办法。\n"
+    "第二条 职业学校和企业可以共建实训基地、产业学院和技术创新平台。"
+)
+ZH_PAGE_2 = (
+    "第二章 保障措施\n"
+    "第三条 地方政府对参与校企合作的企业给予财政补助和税收优惠。\n"
+    "第四条 行业组织发挥中介作用，协调学校与企业的利益。"
+)
+
+
+@pytest.fixture()
+def mixed_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    sub = folder / "sub"
+    sub.mkdir(parents=True)
+    good = write_pdf(folder / "english.pdf", [EN_PAGE_1, EN_PAGE_2])
+    write_pdf(folder / "policy_zh.pdf", [ZH_PAGE_1, ZH_PAGE_2], chinese=True)
+    encrypt_pdf(good, folder / "locked.pdf", user_password="s3cret", owner_password="owner")
+    truncate_file(good, folder / "broken.pdf")
+    (folder / "empty.pdf").write_bytes(b"")
+    write_image_only_pdf(sub / "scan.pdf")
+    (sub / "notes.txt").write_text(
+        "Order classes\n\nAn order class trains students for one employer, which co-designs "
+        "the curriculum and commits to hiring graduates.", encoding="utf-8"
+    )
+    (sub / "case.md").write_text(
+        "---\ntitle: 订单班案例\nkind: case\nlang: zh\n---\n\n# 订单班案例\n\n"
+        "某职业学院与企业合作开设订单班，企业参与课程设计并承诺录用毕业生。\n",
+        encoding="utf-8",
+    )
+    write_docx(sub / "plan.docx", [("h1", "校企合作方案"), ("p", "学校与企业共建产业学院。")])
+    (sub / "ignored.png").write_bytes(b"\x89PNG")  # not a document: ignored inside folders
+    return folder
+
+
+def by_source(report) -> dict:
+    return {o.source: o for o in report.outcomes}
+
+
+def test_mixed_folder_indexes_good_files_and_names_bad_ones(service, mixed_folder) -> None:
+    report = service.ingest([mixed_folder])
+    outcomes = by_source(report)
+    assert set(outcomes) == {
+        "english.pdf", "policy_zh.pdf", "locked.pdf", "broken.pdf", "empty.pdf", "scan.pdf",
+        "notes.txt", "case.md", "plan.docx",
+    }
+    failures = {o.source: o.reason for o in report.failed}
+    assert failures == {
+        "locked.pdf": "encrypted", "broken.pdf": "corrupt", "empty.pdf": "empty",
+        "scan.pdf": "no_text_layer",
+    }
+    assert "password" in outcomes["locked.pdf"].message
+    for name in ("english.pdf", "policy_zh.pdf", "notes.txt", "case.md", "plan.docx"):
+        assert outcomes[name].status == "indexed", outcomes[name]
+        assert outcomes[name].chunks >= 1
+
+    kb = service.knowledge_base()
+    docs = {d.source: d for d in kb.list_documents()}
+    assert set(docs) == {"english.pdf", "policy_zh.pdf", "notes.txt", "case.md", "plan.docx"}
+    assert docs["case.md"].kind == "case" and docs["case.md"].lang == "zh"
+    assert docs["english.pdf"].lang == "en" and docs["english.pdf"].pages == 2
+    assert docs["policy_zh.pdf"].lang == "zh"
+
+    chunks = list(kb.iter_chunks())
+    assert len(chunks) == kb.count_chunks()
+    zh_chunks = [c for c in chunks if c.metadata["source"] == "policy_zh.pdf"]
+    sections = {c.metadata["section"] for c in zh_chunks}
+    assert any("第三条" in s for s in sections), sections
+    page_of = {c.text.split("\n")[0][:6]: c.metadata.get("page") for c in zh_chunks}
+    assert any(p == 2 for p in page_of.values()), page_of
+    assert all("page" not in c.metadata for c in chunks if c.metadata["source"] == "notes.txt")
+
+
+def test_second_run_adds_nothing(service, mixed_folder) -> None:
+    service.ingest([mixed_folder])
+    kb = service.knowledge_base()
+    before_ids = set(kb.chunks.get(include=[])["ids"])
+    report = service.ingest([mixed_folder])
+    statuses = {o.source: o.status for o in report.outcomes if o.ok}
+    assert set(statuses.values()) == {"unchanged"}
+    assert set(kb.chunks.get(include=[])["ids"]) == before_ids
+
+
+def test_changed_file_replaces_its_chunks(service, tmp_path) -> None:
+    doc = tmp_path / "memo.txt"
+    doc.write_text("Enterprises receive tax relief for apprenticeships.", encoding="utf-8")
+    service.ingest([doc])
+    doc.write_text("Colleges publish an annual report on school-enterprise cooperation.",
+                   encoding="utf-8")
+    report = service.ingest([doc])
+    assert report.outcomes[0].status == "replaced"
+    texts = [c.text for c in service.knowledge_base().iter_chunks()]
+    assert texts == ["Colleges publish an annual report on school-enterprise cooperation."]
+    assert service.knowledge_base().count_chunks() == 1
+
+
+def test_password_opens_encrypted_pdf(service, tmp_path) -> None:
+    plain = write_pdf(tmp_path / "plain.pdf", [EN_PAGE_1])
+    locked = encrypt_pdf(plain, tmp_path / "locked.pdf", user_password="pw", owner_password="o")
+    wrong = service.ingest([locked], options=service.ingest_options(password="nope"))
+    assert wrong.outcomes[0].reason == "encrypted"
+    right = service.ingest([locked], options=service.ingest_options(password="pw"))
+    assert right.outcomes[0].status == "indexed"
+
+
+def test_limits_are_reported(service, tmp_path) -> None:
+    pdf = write_pdf(tmp_path / "three.pdf", [EN_PAGE_1, EN_PAGE_2, EN_PAGE_1])
+    report = service.ingest([pdf], options=service.ingest_options(max_pages=2))
+    assert report.outcomes[0].reason == "too_large"
+    report = service.ingest([pdf], options=service.ingest_options(max_bytes=100))
+    assert report.outcomes[0].reason == "too_large"
+    assert service.knowledge_base().count_chunks() == 0
+
+
+def test_parse_timeout_stops_only_that_file(tmp_path) -> None:
+    pdf = write_pdf(tmp_path / "a.pdf", [EN_PAGE_1])
+    with ParseWorker(timeout_s=0.001) as worker:
+        with pytest.raises(ParseTimeoutError):
+            worker.parse(pdf, password=None, limits=LoadLimits())
+        worker.timeout_s = 60
+        screened = worker.parse(pdf, password=None, limits=LoadLimits())
+    assert "training bases" in screened.pages[0].text
+
+
+def test_duplicate_file_names_in_one_run(service, tmp_path) -> None:
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "same.txt").write_text(f"content of {sub}", encoding="utf-8")
+    report = service.ingest([tmp_path / "a", tmp_path / "b"])
+    assert [o.status for o in report.outcomes] == ["indexed", "failed"]
+    assert "same name" in report.outcomes[1].message
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def test_cli_ingest_docs_delete(mixed_folder, capsys) -> None:
+    assert main(["ingest", str(mixed_folder)]) == 1  # some files fail
+    out = capsys.readouterr().out
+    assert "FAILED   locked.pdf: encrypted" in out
+    assert "FAILED   scan.pdf: no text layer" in out
+
+    assert main(["kb", "docs", "--json"]) == 0
+    docs = json.loads(capsys.readouterr().out)
+    assert {d["source"] for d in docs} == {
+        "english.pdf", "policy_zh.pdf", "notes.txt", "case.md", "plan.docx"
+    }
+    assert set(docs[0]) >= {
+        "doc_id", "source", "kind", "lang", "pages", "chunks", "sha256", "ingested_at"
+    }
+
+    good = [p for p in mixed_folder.rglob("*") if p.name in {"english.pdf", "notes.txt"}]
+    assert main(["ingest", *map(str, good)]) == 0
+    assert "2 unchanged" in capsys.readouterr().out
+
+    assert main(["kb", "delete", "english.pdf"]) == 0
+    assert main(["kb", "delete", "english.pdf"]) == 1
+    assert "no document" in capsys.readouterr().err
+    assert main(["kb", "list", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["kb"] == "default" and row["documents"] == 4
+
+
+def test_cli_usage_errors(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["ingest"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["ingest", str(tmp_path), "--kind", "bogus"])
+    assert exc.value.code == 2
+    assert main(["ingest", str(tmp_path / "missing")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["kb", "docs", "--kb", "bad name!"]) == 2
+    assert main(["kb", "docs", "--kb", "nothere"]) == 1
+
+
+def test_cli_if_empty(tmp_path, capsys) -> None:
+    note = tmp_path / "a.txt"
+    note.write_text("Industry colleges are run jointly by a college and enterprises.")
+    assert main(["ingest", str(note), "--if-empty"]) == 0
+    other = tmp_path / "b.txt"
+    other.write_text("Apprenticeship combines work and study.")
+    assert main(["ingest", str(other), "--if-empty"]) == 0
+    assert "already has documents" in capsys.readouterr().out
+    assert main(["kb", "docs", "--json"]) == 0
+    assert [d["source"] for d in json.loads(capsys.readouterr().out)] == ["a.txt"]
+
+
+def test_python_dash_m_entry_point(tmp_path) -> None:
+    note = tmp_path / "a.txt"
+    note.write_text("Technology transfer platforms link research institutes and enterprises.")
+    env = {"ADVISOR_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    run = subprocess.run(
+        [sys.executable, "-m", "advisor", "ingest", str(note), "--json"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert run.returncode == 0, run.stderr
+    [outcome] = json.loads(run.stdout)
+    assert outcome["status"] == "indexed" and outcome["chunks"] == 1

@@ -1,0 +1,107 @@
+"""The command line over the shared corpora in ../shared/testdata, as a user would run it:
+real PDFs (encrypted, corrupt, scanned, garbled, large) and the 12 Chinese laws.
+
+Skipped when ../shared is absent (a user's clone has none)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from advisor.cli import main
+from advisor.service import AdvisorService
+from advisor.settings import Settings
+from ingest.textcheck import assess_page
+
+pytestmark = [pytest.mark.shared, pytest.mark.slow]
+
+# The files whose pypdf text is mojibake or needs a password, per EXPECTED.md.
+GARBLED = {"jo.pdf", "kampo.pdf", "nlp2004slides.pdf"}
+NEEDS_PASSWORD = {"password-example.pdf", "encrypted-file.pdf", "r2-user-password.pdf",
+                  "aes-256-r6.pdf", "libreoffice-writer-password.pdf", "password.pdf"}
+CORRUPT = {"simple1.pdf", "simple3.pdf", "issue-1113-evil-xobjects.pdf",
+           "unreadablemetadata.pdf", "empty.pdf"}
+SCANNED = {"pdf-with-jbig2.pdf", "image.pdf", "loremipsum-flat.pdf", "box.pdf"}
+LARGE = {"DA-619p.pdf", "pdf2image-memory-error-test-400p.pdf", "GeoTopo-komprimiert.pdf"}
+TEXT = {"naacl06-shinyama.pdf", "issue-33-lorem-ipsum.pdf", "multilang.pdf", "crazyones.pdf",
+        "copy-protected.pdf", "issue-625-identity-cmap.pdf", "direct_and_image.pdf"}
+
+
+def test_pdf_corpus_every_file_indexed_or_named(shared_testdata, capsys) -> None:
+    pdfs = shared_testdata / "pdfs"
+    # 100 pages keeps the run short: the 117/400/619-page files must be reported as too large
+    argv = ["ingest", str(pdfs), "--max-pages", "100", "--timeout", "120", "--json"]
+    assert main(argv) == 1  # some files fail, the others are indexed
+    outcomes = {o["source"]: o for o in json.loads(capsys.readouterr().out)}
+    assert len(outcomes) == len(list(pdfs.rglob("*.pdf")))
+
+    reasons = {name: o["reason"] for name, o in outcomes.items() if o["status"] == "failed"}
+    for name in GARBLED:
+        assert reasons.get(name) == "garbled", (name, outcomes[name])
+    for name in NEEDS_PASSWORD:
+        assert reasons.get(name) == "encrypted", (name, outcomes[name])
+    for name in CORRUPT:
+        assert reasons.get(name) in {"corrupt", "empty"}, (name, outcomes[name])
+    for name in SCANNED:
+        assert reasons.get(name) == "no_text_layer", (name, outcomes[name])
+    for name in LARGE:
+        assert reasons.get(name) == "too_large", (name, outcomes[name])
+    for name in TEXT:
+        assert outcomes[name]["status"] == "indexed", (name, outcomes[name])
+    assert all(o["message"] for o in outcomes.values() if o["status"] == "failed")
+    assert outcomes["direct_and_image.pdf"]["skipped_pages"] == ["2:empty"]
+
+    # nothing garbled reached the store, and failed files left no chunk behind
+    kb = AdvisorService(Settings()).knowledge_base()
+    chunks = list(kb.iter_chunks())
+    assert {c.metadata["source"] for c in chunks}.isdisjoint(reasons)
+    assert all(assess_page(c.text).status != "garbled" for c in chunks)
+    assert any("你好世界" in c.text for c in chunks if c.metadata["source"] == "multilang.pdf")
+
+    # a second run adds nothing
+    before = kb.count_chunks()
+    assert main(argv) == 1
+    again = json.loads(capsys.readouterr().out)
+    assert {o["status"] for o in again} == {"unchanged", "failed"}
+    assert sum(o["chunks"] for o in again) == 0
+    assert kb.count_chunks() == before
+
+    # the password opens one of the encrypted files
+    locked = pdfs / "pdfplumber-tests" / "password-example.pdf"
+    assert main(["ingest", str(locked), "--password", "test", "--json"]) == 0
+    [opened] = json.loads(capsys.readouterr().out)
+    assert opened["status"] == "indexed" and opened["pages"] == 4
+
+
+ARTICLE_RE = re.compile(r"^第[一二三四五六七八九十百零〇\d]+条", re.M)
+
+
+def test_zh_policy_article_level_sections(shared_testdata, capsys) -> None:
+    laws = shared_testdata / "zh_policy"
+    assert main(["ingest", str(laws), "--kind", "policy", "--json"]) == 0
+    outcomes = json.loads(capsys.readouterr().out)
+    assert len(outcomes) == 12 and {o["status"] for o in outcomes} == {"indexed"}
+
+    kb = AdvisorService(Settings()).knowledge_base()
+    docs = kb.list_documents()
+    assert len(docs) == 12 and {d.kind for d in docs} == {"policy"} and {
+        d.lang for d in docs} == {"zh"}
+    chunks = list(kb.iter_chunks())
+    in_articles = [c for c in chunks if ARTICLE_RE.search(c.text)]
+    assert len(in_articles) > 0.8 * len(chunks)
+    for chunk in chunks:
+        starts = ARTICLE_RE.findall(chunk.text)
+        assert len(starts) <= 1, (chunk.metadata["section"], starts)  # never two articles
+        if starts:
+            assert starts[0] in chunk.metadata["section"], chunk.metadata["section"]
+    # every article of the Higher Education Law is findable by its section path
+    law = next(p for p in laws.iterdir() if p.name.startswith("高等教育法"))
+    body = law.read_text(encoding="utf-8").split("<!-- INFO END -->", 1)[1]
+    articles = set(ARTICLE_RE.findall(body))
+    sections = " ".join(c.metadata["section"] for c in chunks
+                        if c.metadata["source"] == law.name)
+    assert {a for a in articles if a not in sections} == set()
+    assert any(c.metadata["section"].startswith("第四章") for c in chunks
+               if c.metadata["source"] == law.name)
