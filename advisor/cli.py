@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, ConfigError
 from advisor.service import AdvisorService
 from advisor.settings import Settings
 from ingest.pipeline import FileOutcome, IngestReport
@@ -52,8 +52,12 @@ class TqdmProgress:
     def file_started(self, path: Path, index: int, total: int) -> None:
         if self._files is None:
             self._files = self._tqdm(
-                total=total, desc="files", unit="file", file=self._stream,
-                disable=self._disable, position=0,
+                total=total,
+                desc="files",
+                unit="file",
+                file=self._stream,
+                disable=self._disable,
+                position=0,
             )
         self._files.set_postfix_str(path.name[:40], refresh=True)
 
@@ -61,8 +65,13 @@ class TqdmProgress:
         if self._stage is not None:
             self._stage.close()
         self._stage = self._tqdm(
-            total=total, desc=f"  {name}", unit="chunk" if name == "embed" else "step",
-            file=self._stream, disable=self._disable, leave=False, position=1,
+            total=total,
+            desc=f"  {name}",
+            unit="chunk" if name == "embed" else "step",
+            file=self._stream,
+            disable=self._disable,
+            leave=False,
+            position=1,
         )
 
     def advance(self, n: int = 1) -> None:
@@ -133,6 +142,40 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    ask = sub.add_parser("ask", help="answer one question with citations")
+    ask.add_argument("question", metavar="QUESTION")
+    ask.add_argument("--kb")
+    ask.add_argument("--json", action="store_true", help="print one contract record as JSON")
+    ask.add_argument("--kind", action="append", choices=KINDS, help="only these kinds")
+
+    batch = sub.add_parser("batch", help="answer a file of questions")
+    batch.add_argument("questions", type=Path, metavar="QUESTIONS_FILE")
+    batch.add_argument("--out", type=Path, required=True, metavar="OUT_FILE")
+    batch.add_argument("--kb")
+    batch.add_argument(
+        "--plan",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a college plan to answer from (indexed privately, then removed)",
+    )
+
+    evaluate = sub.add_parser("eval", help="evaluate the advisor on a question set")
+    evaluate.add_argument("eval_set", type=Path, metavar="SET_FILE")
+    evaluate.add_argument("--kb")
+    evaluate.add_argument(
+        "--ingest",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="ingest these first (unchanged files are skipped)",
+    )
+    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.add_argument("--only", help="only ids starting with this prefix")
+    evaluate.add_argument("--out", type=Path, help="write figures and per-question rows (JSON)")
+
     kb = sub.add_parser("kb", help="list knowledge bases, their documents; delete documents")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     kb_list = kb_sub.add_parser("list", help="knowledge bases with document and chunk counts")
@@ -169,8 +212,7 @@ def _cmd_ingest(args: argparse.Namespace, service: AdvisorService) -> int:
 
 def _print_report(report: IngestReport, kb_name: str, *, as_json: bool) -> None:
     if as_json:
-        print(json.dumps([_outcome_json(o) for o in report.outcomes], ensure_ascii=False,
-                         indent=1))
+        print(json.dumps([_outcome_json(o) for o in report.outcomes], ensure_ascii=False, indent=1))
         return
     for outcome in report.outcomes:
         if outcome.status != "failed":
@@ -179,10 +221,10 @@ def _print_report(report: IngestReport, kb_name: str, *, as_json: bool) -> None:
         print(_describe(outcome))
     counts = report.counts()
     chunks = sum(o.chunks for o in report.outcomes)
-    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in
-                        ("indexed", "replaced", "unchanged", "failed"))
-    print(f"knowledge base {kb_name!r}: {summary}; {chunks} new chunk(s) "
-          f"in {report.seconds:.1f} s")
+    summary = ", ".join(
+        f"{counts.get(k, 0)} {k}" for k in ("indexed", "replaced", "unchanged", "failed")
+    )
+    print(f"knowledge base {kb_name!r}: {summary}; {chunks} new chunk(s) in {report.seconds:.1f} s")
 
 
 def _cmd_kb(args: argparse.Namespace, service: AdvisorService) -> int:
@@ -190,8 +232,9 @@ def _cmd_kb(args: argparse.Namespace, service: AdvisorService) -> int:
         rows = []
         for name in service.list_knowledge_bases():
             kb = service.knowledge_base(name)
-            rows.append({"kb": name, "documents": len(kb.list_documents()),
-                         "chunks": kb.count_chunks()})
+            rows.append(
+                {"kb": name, "documents": len(kb.list_documents()), "chunks": kb.count_chunks()}
+            )
         if args.json:
             print(json.dumps(rows, ensure_ascii=False, indent=1))
         elif not rows:
@@ -205,8 +248,10 @@ def _cmd_kb(args: argparse.Namespace, service: AdvisorService) -> int:
             print(json.dumps([d.to_json() for d in docs], ensure_ascii=False, indent=1))
             return 0
         for d in docs:
-            print(f"{d.doc_id}  {d.kind:<7}{d.lang:<3}{d.pages:>5}p{d.chunks:>6}c  "
-                  f"{d.ingested_at}  {d.source}")
+            print(
+                f"{d.doc_id}  {d.kind:<7}{d.lang:<3}{d.pages:>5}p{d.chunks:>6}c  "
+                f"{d.ingested_at}  {d.source}"
+            )
         if not docs:
             print("no documents")
         return 0
@@ -215,7 +260,126 @@ def _cmd_kb(args: argparse.Namespace, service: AdvisorService) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _print_answer_sources(answer: Any) -> None:
+    if answer.refused:
+        return
+    if answer.citations:
+        print("\n来源 Sources:")
+    for c in answer.citations:
+        page = f" p.{c.page}" if c.page else ""
+        print(f"  [{c.n}] {c.source}{page}: “{c.quote}”")
+
+
+def _cmd_ask(args: argparse.Namespace, service: AdvisorService) -> int:
+    from advisor.chain import FinalEvent, StatusEvent, TokenEvent
+    from vectorstore.retrieval import RetrievalFilter
+
+    advisor = service.advisor()
+    flt = RetrievalFilter(kinds=args.kind)
+    if args.json:
+        answer = advisor.answer(args.question, flt=flt)
+        print(json.dumps(answer.to_record(None), ensure_ascii=False, indent=1))
+        return 0
+    streamed = False
+    for event in advisor.stream(args.question, flt=flt):
+        if isinstance(event, StatusEvent) and sys.stderr.isatty():
+            print(f"… {event.stage}", file=sys.stderr)
+        elif isinstance(event, TokenEvent):
+            print(event.text, end="", flush=True)
+            streamed = True
+        elif isinstance(event, FinalEvent):
+            if streamed:
+                print()
+            if event.answer.refused:
+                print("(refused: no adequate evidence in the knowledge base)", file=sys.stderr)
+            _print_answer_sources(event.answer)
+            print(f"\n[{event.answer.llm} · {event.answer.latency_s:.1f} s]", file=sys.stderr)
+    return 0
+
+
+def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
+    from advisor.batch import OUTPUT_SUFFIXES, answer_all, read_questions, write_results
+
+    if args.out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ConfigError(f"--out must end in one of {' '.join(OUTPUT_SUFFIXES)}")
+    items = read_questions(args.questions)
+    from tqdm import tqdm
+
+    with service.plan_scope(args.plan) as plan_kbs:
+        advisor = service.advisor([service.settings.kb, *plan_kbs])
+        bar = tqdm(
+            total=len(items),
+            desc="questions",
+            unit="q",
+            file=sys.stderr,
+            disable=not sys.stderr.isatty() and not os.environ.get("ADVISOR_PROGRESS"),
+        )
+
+        def answer_one(item: Any) -> dict[str, Any]:
+            return advisor.answer(item.question, item.history).to_record(item.id)
+
+        records = answer_all(
+            items, answer_one, llm=advisor.llm_label, on_record=lambda _record: bar.update(1)
+        )
+        bar.close()
+    write_results(records, args.out)
+    failed = sum(1 for r in records if r.get("error"))
+    refused = sum(1 for r in records if r.get("refused"))
+    print(f"{len(records)} question(s) answered, {refused} refused, {failed} failed -> {args.out}")
+    return 1 if failed else 0
+
+
+def _cmd_eval(args: argparse.Namespace, service: AdvisorService) -> int:
+    from advisor.evaluation import load_eval_set, run_eval
+
+    if not args.eval_set.is_file():
+        raise ConfigError(f"no such evaluation set: {args.eval_set}")
+    items = load_eval_set(args.eval_set)
+    if args.only:
+        items = [i for i in items if i.id.startswith(args.only)]
+    items = items[: args.limit] if args.limit else items
+    if args.ingest:
+        progress = TqdmProgress()
+        try:
+            report = service.ingest(args.ingest, progress=progress)
+        finally:
+            progress.close()
+        if not report.ok:
+            for outcome in report.failed:
+                print(_describe(outcome), file=sys.stderr)
+    advisor = service.advisor()
+
+    def show(result: Any) -> None:
+        row = result.to_json()
+        print(
+            f"{row['id']:<12} rank={row['rank_of_expected']!s:<5} facts={row['facts']:<4} "
+            f"refused={row['refused']!s:<5} cites={row['citations_valid']:<4} "
+            f"sim={row['best_similarity']:.3f} kw={row['best_keyword']:.1f} "
+            f"{row['latency_s']:.1f}s",
+            file=sys.stderr,
+        )
+
+    report = run_eval(advisor, items, on_result=show)
+    figures = report.figures()
+    print(json.dumps(figures, ensure_ascii=False, indent=1))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(
+            json.dumps(
+                {
+                    "figures": figures,
+                    "groups": report.by_group(),
+                    "items": [r.to_json() for r in report.results],
+                },
+                ensure_ascii=False,
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, *, service: AdvisorService | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -231,11 +395,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         print(f"error: invalid settings: {errors}", file=sys.stderr)
         return 2
-    service = AdvisorService(settings)
+    service = service or AdvisorService(settings)
+    if service.settings.kb != settings.kb:
+        service.settings = service.settings.model_copy(update={"kb": settings.kb})
+    commands = {
+        "ingest": _cmd_ingest,
+        "ask": _cmd_ask,
+        "batch": _cmd_batch,
+        "eval": _cmd_eval,
+        "kb": _cmd_kb,
+    }
     try:
-        if args.command == "ingest":
-            return _cmd_ingest(args, service)
-        return _cmd_kb(args, service)
+        return commands[args.command](args, service)
     except AdvisorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 from advisor.errors import ConfigError, KnowledgeBaseError
 from advisor.settings import Settings
 from ingest.pipeline import IngestOptions, IngestPipeline, IngestProgress, IngestReport
+from vectorstore.retrieval import HybridRetriever, SearchableKB
 from vectorstore.store import (
     DocumentRecord,
     KnowledgeBase,
@@ -24,7 +27,9 @@ from vectorstore.store import (
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from langchain_core.language_models import BaseChatModel
 
+    from advisor.chain import Advisor
     from vectorstore.embeddings import E5Embeddings
 
 log = logging.getLogger(__name__)
@@ -41,10 +46,17 @@ class AdvisorService:
         self.settings = settings or Settings()
         self._lock = threading.RLock()
         self._kbs: dict[str, KnowledgeBase] = {}
+        self._searchable: dict[str, SearchableKB] = {}
+        self._llm_label: str | None = None
         if embeddings is not None:
             self.__dict__["embeddings"] = embeddings
         if client is not None:
             self.__dict__["chroma"] = client
+
+    def use_chat_model(self, chat_model: BaseChatModel | None, label: str) -> None:
+        """Answer with ``chat_model`` instead of the configured backend (tests, embedding)."""
+        self.__dict__["chat_model"] = chat_model
+        self._llm_label = label
 
     # Components are built lazily, on first use, and only once.
 
@@ -124,3 +136,63 @@ class AdvisorService:
             knowledge_base, self.embeddings, options or self.ingest_options(), progress
         )
         return pipeline.run(paths)
+
+    # ------------------------------------------------------------------ answering
+
+    @cached_property
+    def chat_model(self) -> BaseChatModel | None:
+        from advisor.llm import build_chat_model
+
+        with self._lock:
+            return build_chat_model(self.settings)
+
+    @property
+    def llm_label(self) -> str:
+        from advisor.llm import describe_llm
+
+        return self._llm_label or describe_llm(self.settings)
+
+    def searchable(self, kb: str | None = None) -> SearchableKB:
+        """A knowledge base with its keyword index; built once, kept in step on each search."""
+        name = kb or self.settings.kb
+        with self._lock:
+            if name not in self._searchable:
+                self._searchable[name] = SearchableKB(self.knowledge_base(name))
+            return self._searchable[name]
+
+    def retriever(self, kbs: list[str] | None = None) -> HybridRetriever:
+        sources = [self.searchable(name) for name in (kbs or [self.settings.kb])]
+        return HybridRetriever(sources, self.embeddings)
+
+    def advisor(self, kbs: list[str] | None = None) -> Advisor:
+        from advisor.chain import Advisor, ChainConfig
+
+        config = ChainConfig(top_k=self.settings.top_k, min_similarity=self.settings.min_similarity)
+        return Advisor(
+            self.chat_model, self.retriever(kbs), llm_label=self.llm_label, config=config
+        )
+
+    @contextmanager
+    def plan_scope(self, plans: Sequence[Path]) -> Iterator[list[str]]:
+        """Index ``plans`` into a private, temporary knowledge base; removed on exit.
+
+        Yields the names of the knowledge bases to search besides the main one (empty when
+        there are no plans). A plan that cannot be indexed is an error: answering "from the
+        plan" without it would mislead.
+        """
+        if not plans:
+            yield []
+            return
+        name = f"plan-{uuid.uuid4().hex[:12]}"
+        kb = self.knowledge_base(name)
+        try:
+            report = self.ingest(plans, kb=name, options=self.ingest_options(kind="plan"))
+            if report.failed:
+                reasons = "; ".join(f"{o.source}: {o.message}" for o in report.failed)
+                raise ConfigError(f"plan not indexed: {reasons}")
+            yield [name]
+        finally:
+            with self._lock:
+                self._kbs.pop(name, None)
+                self._searchable.pop(name, None)
+            kb.drop()

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_api_key: SecretStr | None = None
     model_dir: Path = Path("models")
+    llm_timeout_s: float = Field(default=120.0, gt=0)
+
+    # answering
+    top_k: int = Field(default=6, ge=1, le=20)
+    min_similarity: float = Field(default=0.80, ge=0.0, le=1.0)
 
     # ingest limits
     max_file_mb: float = Field(default=100.0, gt=0)

@@ -30,8 +30,7 @@ def build_corpus(folder: Path, zh_pages: int) -> list[Path]:
     if not SHARED.is_dir():
         raise SystemExit("this benchmark needs ../shared/testdata (the shared test corpus)")
     english = folder / "failure-after-repair.pdf"
-    shutil.copy(SHARED / "pdfs" / "unstructured-example-docs" / "failure-after-repair.pdf",
-                english)
+    shutil.copy(SHARED / "pdfs" / "unstructured-example-docs" / "failure-after-repair.pdf", english)
     lines: list[str] = []
     for law in sorted((SHARED / "zh_policy").glob("*.md")):
         body = law.read_text(encoding="utf-8").split("<!-- INFO END -->", 1)[-1]
@@ -73,8 +72,10 @@ def run_pipeline(files: list[Path], data: Path, embeddings) -> dict:
         "pages": sum(o.pages for o in report.outcomes),
         "chunks": kb.count_chunks(),
         "split_s": {k: report.total(k) for k in ("parse", "chunk", "embed", "write")},
-        "per_file": {o.source: {"pages": o.pages, "chunks": o.chunks,
-                                "s": sum(o.timings.values())} for o in report.outcomes},
+        "per_file": {
+            o.source: {"pages": o.pages, "chunks": o.chunks, "s": sum(o.timings.values())}
+            for o in report.outcomes
+        },
         "embed_texts": embed_texts,
     }
 
@@ -105,8 +106,9 @@ def run_naive_langchain(files: list[Path], data: Path, embeddings) -> dict:
         docs += PyPDFLoader(str(path)).load()
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=100)
     chunks = splitter.split_documents(docs)
-    client = chromadb.PersistentClient(path=str(data),
-                                       settings=ChromaSettings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=str(data), settings=ChromaSettings(anonymized_telemetry=False)
+    )
     Chroma.from_documents(chunks, embedding=embeddings, client=client, collection_name="naive")
     return {"wall_s": time.perf_counter() - started, "pages": len(docs), "chunks": len(chunks)}
 
@@ -135,18 +137,24 @@ def main() -> None:
         ("embedding alone (same chunks)", alone, pages),
         ("naive LangChain (PyPDFLoader+RCTS)", naive, naive["pages"]),
     ):
-        print(f"{name:<34}{r['wall_s']:>9.1f}{p / r['wall_s']:>9.2f}{r['chunks']:>8}"
-              f"{r['chunks'] / r['wall_s']:>10.2f}")
+        print(
+            f"{name:<34}{r['wall_s']:>9.1f}{p / r['wall_s']:>9.2f}{r['chunks']:>8}"
+            f"{r['chunks'] / r['wall_s']:>10.2f}"
+        )
     split = ours["split_s"]
     other = ours["wall_s"] - sum(split.values())
-    print("pipeline split: " + ", ".join(f"{k} {v:.1f} s" for k, v in split.items())
-          + f", other {other:.1f} s")
+    print(
+        "pipeline split: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in split.items())
+        + f", other {other:.1f} s"
+    )
     print(f"pipeline / embedding alone: {ours['wall_s'] / alone['wall_s']:.3f}")
     for source, row in ours["per_file"].items():
         print(f"  {source}: {row['pages']} pages, {row['chunks']} chunks, {row['s']:.1f} s")
     if args.out:
-        args.out.write_text(json.dumps({"ours": ours, "embedding_alone": alone,
-                                        "naive": naive}, indent=1))
+        args.out.write_text(
+            json.dumps({"ours": ours, "embedding_alone": alone, "naive": naive}, indent=1)
+        )
 
 
 if __name__ == "__main__":

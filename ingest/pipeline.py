@@ -162,9 +162,15 @@ def sha256_file(path: Path) -> str:
 
 def heading_line(title: str, section: str) -> str:
     """The short context line embedded before a chunk so that retrieval sees where it is."""
-    parts = [p for p in (title.strip(), section.strip()) if p]
-    line = " > ".join(parts)
-    return line if len(line) <= HEADING_MAX_CHARS else line[: HEADING_MAX_CHARS - 1] + "…"
+    title, section = title.strip(), section.strip()
+    line = " > ".join(p for p in (title, section) if p)
+    if len(line) <= HEADING_MAX_CHARS:
+        return line
+    # the most specific part of the section path is its end: shorten the title first
+    title = title[: HEADING_MAX_CHARS // 3].rstrip() + "…" if title else ""
+    room = HEADING_MAX_CHARS - len(title) - 3
+    section = section if len(section) <= room else "…" + section[-(room - 1) :]
+    return " > ".join(p for p in (title, section) if p)
 
 
 class IngestPipeline:

@@ -31,6 +31,9 @@ def parse_file(path: Path, password: str | None, limits: LoadLimits) -> Screened
 
 
 def _serve(conn: Connection, memory_limit: int | None) -> None:  # runs in the child
+    # pypdf logs every repair it makes ("incorrect startxref pointer"...) as a warning; the
+    # outcome that matters is reported per file, so keep the terminal readable.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     if memory_limit:
         try:
             import resource
@@ -88,9 +91,7 @@ class ParseWorker:
             self._conn = parent
         return self._conn
 
-    def parse(
-        self, path: Path, *, password: str | None, limits: LoadLimits
-    ) -> ScreenedDocument:
+    def parse(self, path: Path, *, password: str | None, limits: LoadLimits) -> ScreenedDocument:
         conn = self._ensure_started()
         conn.send((str(path), password, limits))
         if not conn.poll(self.timeout_s):

@@ -65,8 +65,7 @@ def encrypt_pdf(source: Path, target: Path, *, user_password: str, owner_passwor
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(source))
-    writer.encrypt(user_password=user_password, owner_password=owner_password,
-                   algorithm="AES-256")
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm="AES-256")
     with target.open("wb") as fh:
         writer.write(fh)
     return target

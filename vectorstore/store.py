@@ -147,11 +147,14 @@ class KnowledgeBase:
     # ----------------------------------------------------------------- catalogue
 
     def _raw_records(self, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        got = self._catalog.get(where=where, include=["metadatas"])  # type: ignore[list-item]
+        got = self._catalog.get(where=where, include=["metadatas"])
         return [dict(m) for m in (got["metadatas"] or [])]
 
     def _put_record(self, meta: dict[str, Any]) -> None:
-        self._catalog.upsert(ids=[meta["doc_id"]], embeddings=[[1.0]], metadatas=[meta])
+        # the catalogue needs no vector search: a constant 1-d vector satisfies Chroma
+        self._catalog.upsert(
+            ids=[meta["doc_id"]], embeddings=np.ones((1, 1), dtype=np.float32), metadatas=[meta]
+        )
 
     @staticmethod
     def _record_from_meta(meta: dict[str, Any]) -> DocumentRecord:
@@ -160,14 +163,12 @@ class KnowledgeBase:
 
     def list_documents(self) -> list[DocumentRecord]:
         """Committed documents, by source name."""
-        records = [
-            self._record_from_meta(m) for m in self._raw_records() if m.get("sha256")
-        ]
+        records = [self._record_from_meta(m) for m in self._raw_records() if m.get("sha256")]
         return sorted(records, key=lambda r: r.source.lower())
 
     def get_document(self, source_or_id: str) -> DocumentRecord | None:
         for doc_id in (source_or_id, doc_id_for(source_or_id)):
-            got = self._catalog.get(ids=[doc_id], include=["metadatas"])  # type: ignore[list-item]
+            got = self._catalog.get(ids=[doc_id], include=["metadatas"])
             metas = got["metadatas"] or []
             if metas and metas[0].get("sha256"):
                 return self._record_from_meta(dict(metas[0]))
@@ -201,10 +202,11 @@ class KnowledgeBase:
         if len(vectors) != len(doc.chunks):
             raise StoreError("one vector per chunk is required")
         doc_id = doc_id_for(doc.source)
-        existing = self._catalog.get(ids=[doc_id], include=["metadatas"])  # type: ignore[list-item]
+        existing = self._catalog.get(ids=[doc_id], include=["metadatas"])
         previous = dict(existing["metadatas"][0]) if existing["metadatas"] else None
-        marker = dict(previous) if previous else {"doc_id": doc_id, "source": doc.source,
-                                                   "sha256": ""}
+        marker: dict[str, Any] = (
+            dict(previous) if previous else {"doc_id": doc_id, "source": doc.source, "sha256": ""}
+        )
         marker["dirty"] = True
         self._put_record(marker)
 
@@ -216,11 +218,11 @@ class KnowledgeBase:
                     ids=[c.chunk_id for c in part],
                     documents=[c.text for c in part],
                     metadatas=[c.metadata for c in part],
-                    embeddings=vectors[start : start + len(part)],  # type: ignore[arg-type]
+                    embeddings=vectors[start : start + len(part)],
                 )
         except Exception:
             # Put the store back as it was: drop what was added of the new version.
-            self._remove_chunks_except(doc_id, keep_sha=marker["sha256"])
+            self._remove_chunks_except(doc_id, keep_sha=str(marker["sha256"]))
             if previous:
                 self._put_record(previous)
             else:
@@ -282,8 +284,9 @@ class KnowledgeBase:
                 f"no document {source_or_id!r} in knowledge base {self.name!r}"
             )
         # Hide it first (empty sha = not committed), then remove chunks, then the record.
-        self._put_record({"doc_id": record.doc_id, "source": record.source, "sha256": "",
-                          "dirty": True})
+        self._put_record(
+            {"doc_id": record.doc_id, "source": record.source, "sha256": "", "dirty": True}
+        )
         self._remove_chunks_except(record.doc_id, keep_sha="")
         self._catalog.delete(ids=[record.doc_id])
         return record
@@ -292,7 +295,7 @@ class KnowledgeBase:
         """Finish or roll back writes that a crash interrupted (records marked dirty)."""
         report = RepairReport()
         for meta in self._raw_records(where={"dirty": True}):
-            doc_id, sha = meta["doc_id"], meta.get("sha256", "")
+            doc_id, sha = str(meta["doc_id"]), str(meta.get("sha256") or "")
             report.chunks_removed += self._remove_chunks_except(doc_id, keep_sha=sha)
             report.documents_repaired += 1
             if sha:
@@ -302,7 +305,9 @@ class KnowledgeBase:
         if report.documents_repaired:
             log.warning(
                 "repaired %d interrupted document write(s) in %r, removed %d chunk(s)",
-                report.documents_repaired, self.name, report.chunks_removed,
+                report.documents_repaired,
+                self.name,
+                report.chunks_removed,
             )
         return report
 
@@ -314,7 +319,7 @@ class KnowledgeBase:
     def iter_chunks(self, where: dict[str, Any] | None = None) -> Iterable[StoredChunk]:
         """Every committed chunk (optionally filtered), for keyword indexes and inspection."""
         versions = self.committed_versions()
-        got = self.chunks.get(where=where, include=["documents", "metadatas"])  # type: ignore[list-item]
+        got = self.chunks.get(where=where, include=["documents", "metadatas"])
         for cid, text, meta in zip(
             got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
         ):

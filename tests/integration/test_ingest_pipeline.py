@@ -58,7 +58,8 @@ def mixed_folder(tmp_path: Path) -> Path:
     write_image_only_pdf(sub / "scan.pdf")
     (sub / "notes.txt").write_text(
         "Order classes\n\nAn order class trains students for one employer, which co-designs "
-        "the curriculum and commits to hiring graduates.", encoding="utf-8"
+        "the curriculum and commits to hiring graduates.",
+        encoding="utf-8",
     )
     (sub / "case.md").write_text(
         "---\ntitle: 订单班案例\nkind: case\nlang: zh\n---\n\n# 订单班案例\n\n"
@@ -78,12 +79,21 @@ def test_mixed_folder_indexes_good_files_and_names_bad_ones(service, mixed_folde
     report = service.ingest([mixed_folder])
     outcomes = by_source(report)
     assert set(outcomes) == {
-        "english.pdf", "policy_zh.pdf", "locked.pdf", "broken.pdf", "empty.pdf", "scan.pdf",
-        "notes.txt", "case.md", "plan.docx",
+        "english.pdf",
+        "policy_zh.pdf",
+        "locked.pdf",
+        "broken.pdf",
+        "empty.pdf",
+        "scan.pdf",
+        "notes.txt",
+        "case.md",
+        "plan.docx",
     }
     failures = {o.source: o.reason for o in report.failed}
     assert failures == {
-        "locked.pdf": "encrypted", "broken.pdf": "corrupt", "empty.pdf": "empty",
+        "locked.pdf": "encrypted",
+        "broken.pdf": "corrupt",
+        "empty.pdf": "empty",
         "scan.pdf": "no_text_layer",
     }
     assert "password" in outcomes["locked.pdf"].message
@@ -122,8 +132,9 @@ def test_changed_file_replaces_its_chunks(service, tmp_path) -> None:
     doc = tmp_path / "memo.txt"
     doc.write_text("Enterprises receive tax relief for apprenticeships.", encoding="utf-8")
     service.ingest([doc])
-    doc.write_text("Colleges publish an annual report on school-enterprise cooperation.",
-                   encoding="utf-8")
+    doc.write_text(
+        "Colleges publish an annual report on school-enterprise cooperation.", encoding="utf-8"
+    )
     report = service.ingest([doc])
     assert report.outcomes[0].status == "replaced"
     texts = [c.text for c in service.knowledge_base().iter_chunks()]
@@ -180,10 +191,21 @@ def test_cli_ingest_docs_delete(mixed_folder, capsys) -> None:
     assert main(["kb", "docs", "--json"]) == 0
     docs = json.loads(capsys.readouterr().out)
     assert {d["source"] for d in docs} == {
-        "english.pdf", "policy_zh.pdf", "notes.txt", "case.md", "plan.docx"
+        "english.pdf",
+        "policy_zh.pdf",
+        "notes.txt",
+        "case.md",
+        "plan.docx",
     }
     assert set(docs[0]) >= {
-        "doc_id", "source", "kind", "lang", "pages", "chunks", "sha256", "ingested_at"
+        "doc_id",
+        "source",
+        "kind",
+        "lang",
+        "pages",
+        "chunks",
+        "sha256",
+        "ingested_at",
     }
 
     good = [p for p in mixed_folder.rglob("*") if p.name in {"english.pdf", "notes.txt"}]
@@ -229,7 +251,11 @@ def test_python_dash_m_entry_point(tmp_path) -> None:
     env = {"ADVISOR_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
     run = subprocess.run(
         [sys.executable, "-m", "advisor", "ingest", str(note), "--json"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert run.returncode == 0, run.stderr
     [outcome] = json.loads(run.stdout)

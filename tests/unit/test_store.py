@@ -29,8 +29,15 @@ def make_doc(source: str, texts: list[str], sha: str, *, pages: list[int | None]
         for i, (t, p) in enumerate(zip(texts, pages, strict=True))
     ]
     return PreparedDocument(
-        source=source, sha256=sha, kind="policy", lang="zh", title=source, page_count=3,
-        size_bytes=100, chunks=chunks, embed_texts=texts,
+        source=source,
+        sha256=sha,
+        kind="policy",
+        lang="zh",
+        title=source,
+        page_count=3,
+        size_bytes=100,
+        chunks=chunks,
+        embed_texts=texts,
         skipped=[SkippedPage(number=3, reason="empty")],
     )
 
@@ -56,10 +63,21 @@ def test_write_lists_document_with_contract_fields(kb: KnowledgeBase) -> None:
 
     [record] = kb.list_documents()
     assert record.to_json().keys() >= {
-        "doc_id", "source", "kind", "lang", "pages", "chunks", "sha256", "ingested_at"
+        "doc_id",
+        "source",
+        "kind",
+        "lang",
+        "pages",
+        "chunks",
+        "sha256",
+        "ingested_at",
     }
     assert (record.source, record.kind, record.lang, record.pages, record.chunks) == (
-        "a.pdf", "policy", "zh", 3, 2
+        "a.pdf",
+        "policy",
+        "zh",
+        3,
+        2,
     )
     assert record.doc_id == doc_id_for("a.pdf")
     assert record.skipped_pages == "3:empty"

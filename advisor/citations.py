@@ -1,0 +1,135 @@
+"""Citations are checked after generation, never trusted.
+
+Every ``[n]`` in an answer must point to a passage that was given to the model; markers that
+point nowhere are removed. Each cited passage gets a quote: the sentence of that chunk that best
+supports the answer sentences citing it, copied verbatim (so ``quote in chunk.text`` holds).
+Answer sentences the model left without a marker get one when a passage clearly supports them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+
+from advisor.schemas import Citation
+from vectorstore.keyword import tokenize
+from vectorstore.retrieval import Passage
+
+# [1] [1,2] [1, 2] [1、2] and full-width 【1】 / ［1］
+_MARKER = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]】］]")
+# Sentence boundaries; a marker right after the end punctuation stays with its sentence.
+_NOT_MARKER = r"(?!\s*[\[【［]\s*\d)"
+_SENTENCE_END = re.compile(rf"(?<=[。！？；!?;]){_NOT_MARKER}|(?<=[.\]])\s+{_NOT_MARKER}|\n+")
+_SENTENCE_END_KEEP = re.compile(rf"(?<=[。！？；!?;]){_NOT_MARKER}|(?<=[.\]])(?=\s){_NOT_MARKER}")
+_MAX_QUOTE_CHARS = 240
+#: share of an answer sentence's terms that a passage must contain to be cited automatically
+SUPPORT_THRESHOLD = 0.5
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in (part.strip() for part in _SENTENCE_END.split(text)) if s]
+
+
+def _terms(text: str) -> set[str]:
+    return set(tokenize(text))
+
+
+def _overlap(sentence_terms: set[str], other_terms: set[str]) -> float:
+    if not sentence_terms:
+        return 0.0
+    return len(sentence_terms & other_terms) / len(sentence_terms)
+
+
+def normalise_markers(answer: str, valid: int) -> tuple[str, list[str]]:
+    """Rewrite marker groups as ``[a][b]`` and drop numbers outside 1..valid."""
+    removed: list[str] = []
+
+    def fix(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.findall(r"\d+", match.group(1))]
+        kept = []
+        for n in numbers:
+            if 1 <= n <= valid and n not in kept:
+                kept.append(n)
+            elif not 1 <= n <= valid:
+                removed.append(f"[{n}]")
+        return "".join(f"[{n}]" for n in kept)
+
+    text = _MARKER.sub(fix, answer)
+    text = re.sub(r"[ \t]+([。，；！？.,;!?])", r"\1", text)  # space left before punctuation
+    return text, removed
+
+
+def _cited_numbers(sentence: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+
+
+def _strip_markers(sentence: str) -> str:
+    return re.sub(r"\[\d+\]", "", sentence)
+
+
+def add_missing_markers(answer: str, passages: Sequence[Passage]) -> str:
+    """Give an unmarked factual sentence the marker of the passage that supports it best."""
+    passage_terms = [_terms(p.text) for p in passages]
+    out = []
+    for sentence in _split_keep(answer):
+        body = sentence.rstrip()
+        if body and not _cited_numbers(body) and len(_strip_markers(body)) >= 12:
+            terms = _terms(body)
+            scores = [_overlap(terms, pt) for pt in passage_terms]
+            best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
+            if best >= 0 and scores[best] >= SUPPORT_THRESHOLD:
+                tail = sentence[len(body) :]
+                end = body[-1] if body[-1] in "。！？；.!?;" else ""
+                core = body[: len(body) - len(end)] if end else body
+                sentence = f"{core}[{best + 1}]{end}{tail}"
+        out.append(sentence)
+    return "".join(out)
+
+
+def _split_keep(text: str) -> list[str]:
+    """Sentences with their trailing whitespace, so that joining restores the text."""
+    parts = _SENTENCE_END_KEEP.split(text)
+    return [p for p in parts if p]
+
+
+def best_quote(passage: Passage, claims: Sequence[str]) -> str:
+    """The sentence of ``passage`` that shares most terms with the claims citing it."""
+    sentences = split_sentences(passage.text) or [passage.text.strip()]
+    claim_terms: set[str] = set()
+    for claim in claims:
+        claim_terms |= _terms(_strip_markers(claim))
+    best = max(sentences, key=lambda s: (len(_terms(s) & claim_terms), -sentences.index(s)))
+    quote = best.strip()
+    if len(quote) > _MAX_QUOTE_CHARS:
+        quote = quote[:_MAX_QUOTE_CHARS]
+    return quote if quote in passage.text else passage.text.strip()[:_MAX_QUOTE_CHARS]
+
+
+def check_citations(
+    answer: str, passages: Sequence[Passage], *, add_missing: bool = True
+) -> tuple[str, list[Citation], list[str]]:
+    """(cleaned answer, citations in order of first use, removed markers)."""
+    text, removed = normalise_markers(answer, len(passages))
+    if add_missing and passages:
+        text = add_missing_markers(text, passages)
+    claims: dict[int, list[str]] = defaultdict(list)
+    order: list[int] = []
+    for sentence in split_sentences(text):
+        for n in _cited_numbers(sentence):
+            claims[n].append(sentence)
+            if n not in order:
+                order.append(n)
+    citations = []
+    for n in order:
+        passage = passages[n - 1]
+        citations.append(
+            Citation(
+                n=n,
+                source=passage.source,
+                page=passage.page,
+                chunk_id=passage.chunk_id,
+                quote=best_quote(passage, claims[n]),
+            )
+        )
+    return text.strip(), citations, removed

@@ -1,0 +1,180 @@
+"""Evaluation of the advisor on a question set with expected sources and key facts.
+
+Each line of the set: ``{"id", "lang", "question", "history"?, "answerable", "expected_sources",
+"key_facts": [[alternative, ...], ...]}``. Figures: hit@5 and MRR (an expected source among the
+retrieved passages), key-fact coverage (share of facts with one alternative in the answer),
+refusal accuracy (unanswerable refused; answerable wrongly refused), citation validity (every
+shown citation points to a given passage and quotes it verbatim) and latency.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from advisor.chain import Advisor
+from advisor.schemas import Answer
+
+
+@dataclass(slots=True)
+class EvalItem:
+    id: str
+    lang: str
+    question: str
+    answerable: bool
+    expected_sources: list[str]
+    key_facts: list[list[str]]
+    history: list[dict[str, str]] = field(default_factory=list)
+
+
+def load_eval_set(path: Path) -> list[EvalItem]:
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        items.append(
+            EvalItem(
+                id=row["id"],
+                lang=row["lang"],
+                question=row["question"],
+                answerable=bool(row["answerable"]),
+                expected_sources=list(row.get("expected_sources") or []),
+                key_facts=[
+                    list(f) if isinstance(f, list) else [f] for f in row.get("key_facts") or []
+                ],
+                history=list(row.get("history") or []),
+            )
+        )
+    return items
+
+
+@dataclass(slots=True)
+class ItemResult:
+    item: EvalItem
+    answer: Answer
+    rank_of_expected: int | None  # 1-based rank of the first expected source, None if absent
+    facts_found: int
+    citations_valid: int
+    citations_total: int
+
+    @property
+    def hit_at_5(self) -> bool:
+        return self.rank_of_expected is not None and self.rank_of_expected <= 5
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.answer
+        return {
+            "id": self.item.id,
+            "lang": self.item.lang,
+            "answerable": self.item.answerable,
+            "refused": a.refused,
+            "refusal_reason": a.refusal_reason,
+            "rank_of_expected": self.rank_of_expected,
+            "facts": f"{self.facts_found}/{len(self.item.key_facts)}",
+            "citations_valid": f"{self.citations_valid}/{self.citations_total}",
+            "best_similarity": max((p.similarity or 0.0 for p in a.contexts), default=0.0),
+            "best_keyword": max((p.keyword_score or 0.0 for p in a.contexts), default=0.0),
+            "latency_s": round(a.latency_s, 2),
+            "first_token_s": None if a.first_token_s is None else round(a.first_token_s, 2),
+            "answer": a.answer,
+            "sources": [p.source for p in a.contexts],
+        }
+
+
+def fact_found(answer: str, alternatives: Sequence[str]) -> bool:
+    text = answer.lower()
+    return any(alt.lower() in text for alt in alternatives)
+
+
+def score_item(item: EvalItem, answer: Answer) -> ItemResult:
+    rank = next((p.rank for p in answer.contexts if p.source in item.expected_sources), None)
+    facts = 0 if answer.refused else sum(fact_found(answer.answer, f) for f in item.key_facts)
+    valid = 0
+    for c in answer.citations:
+        if 1 <= c.n <= len(answer.contexts):
+            passage = answer.contexts[c.n - 1]
+            valid += passage.chunk_id == c.chunk_id and bool(c.quote) and c.quote in passage.text
+    return ItemResult(item, answer, rank, facts, valid, len(answer.citations))
+
+
+@dataclass(slots=True)
+class EvalReport:
+    results: list[ItemResult]
+    llm: str
+
+    def figures(self) -> dict[str, Any]:
+        answerable = [r for r in self.results if r.item.answerable]
+        unanswerable = [r for r in self.results if not r.item.answerable]
+        facts_total = sum(len(r.item.key_facts) for r in answerable)
+        latencies = [
+            r.answer.latency_s for r in self.results if r.answer.refusal_reason != "no_evidence"
+        ]
+        first = [r.answer.first_token_s for r in self.results if r.answer.first_token_s]
+        cited = sum(r.citations_total for r in self.results)
+        return {
+            "llm": self.llm,
+            "questions": len(self.results),
+            "answerable": len(answerable),
+            "unanswerable": len(unanswerable),
+            "hit_at_5": _ratio(sum(r.hit_at_5 for r in answerable), len(answerable)),
+            "mrr": _ratio(
+                sum(1 / r.rank_of_expected for r in answerable if r.rank_of_expected),
+                len(answerable),
+            ),
+            "key_fact_coverage": _ratio(sum(r.facts_found for r in answerable), facts_total),
+            "unanswerable_refused": _ratio(
+                sum(r.answer.refused for r in unanswerable), len(unanswerable)
+            ),
+            "answerable_refused": _ratio(
+                sum(r.answer.refused for r in answerable), len(answerable)
+            ),
+            "citation_validity": _ratio(sum(r.citations_valid for r in self.results), cited),
+            "citations": cited,
+            "latency_mean_s": _mean(latencies),
+            "latency_p50_s": _percentile(latencies, 50),
+            "latency_p95_s": _percentile(latencies, 95),
+            "first_token_p50_s": _percentile(first, 50),
+            "first_token_p95_s": _percentile(first, 95),
+        }
+
+    def by_group(self) -> dict[str, dict[str, Any]]:
+        groups: dict[str, list[ItemResult]] = {}
+        for r in self.results:
+            groups.setdefault(r.item.id.rsplit("-", 1)[0], []).append(r)
+        return {name: EvalReport(rs, self.llm).figures() for name, rs in sorted(groups.items())}
+
+
+def _ratio(num: float, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(statistics.fmean(values), 2) if values else None
+
+
+def _percentile(values: Sequence[float], pct: int) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))
+    return round(ordered[index], 2)
+
+
+def run_eval(
+    advisor: Advisor,
+    items: Sequence[EvalItem],
+    on_result: Callable[[ItemResult], None] | None = None,
+) -> EvalReport:
+    results = []
+    for item in items:
+        answer = advisor.answer(item.question, item.history)
+        result = score_item(item, answer)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return EvalReport(results, advisor.llm_label)

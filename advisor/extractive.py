@@ -1,0 +1,42 @@
+"""The ``extractive`` backend: no language model. It picks the sentences of the retrieved
+passages that best match the question and cites each one; the answer is labelled as such.
+Sentences stay in the language of their source (nothing is translated)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from advisor.citations import split_sentences
+from prompts import load_prompt
+from vectorstore.keyword import tokenize
+from vectorstore.retrieval import Passage
+
+MAX_SENTENCES = 4
+MAX_CHARS = 600
+
+
+def extractive_answer(question: str, passages: Sequence[Passage], lang: str) -> str:
+    question_terms = set(tokenize(question))
+    scored: list[tuple[float, int, int, str]] = []
+    for n, passage in enumerate(passages, start=1):
+        for position, sentence in enumerate(split_sentences(passage.text)):
+            if len(sentence) < 8:
+                continue
+            terms = set(tokenize(sentence))
+            overlap = len(terms & question_terms) / (len(question_terms) or 1)
+            # retrieval rank is the prior: it also carries cross-language matches, where
+            # the question's words cannot overlap the passage's
+            prior = 1.0 / (n + 1)
+            scored.append((overlap + prior, n, position, sentence))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    chosen: list[tuple[int, int, str]] = []
+    used = 0
+    for _, n, position, sentence in scored:
+        if len(chosen) >= MAX_SENTENCES or (used + len(sentence) > MAX_CHARS and chosen):
+            break
+        chosen.append((n, position, sentence))
+        used += len(sentence)
+    chosen.sort()  # passage order, then sentence order: reads more naturally
+    label = load_prompt("extractive_label", lang)
+    lines = [f"- {sentence.rstrip()}[{n}]" for n, _, sentence in chosen]
+    return label + "\n\n" + "\n".join(lines)

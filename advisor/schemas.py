@@ -1,0 +1,64 @@
+"""The records the advisor returns; ``to_record`` gives DESIGN's JSONL contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vectorstore.retrieval import Passage
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    n: int  # the passage number used in the answer's [n] markers (= its rank in contexts)
+    source: str
+    page: int | None
+    chunk_id: str
+    quote: str  # text copied from that chunk
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "source": self.source,
+            "page": self.page,
+            "chunk_id": self.chunk_id,
+            "quote": self.quote,
+        }
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    contexts: list[Passage]
+    lang: str
+    llm: str
+    standalone_question: str = ""
+    latency_s: float = 0.0
+    first_token_s: float | None = None
+    refusal_reason: str = ""  # "no_evidence" (retrieval gate) | "model" (the model said so)
+    removed_markers: list[str] = field(default_factory=list)
+
+    def to_record(self, record_id: str | int | None = None) -> dict[str, Any]:
+        return {
+            "id": record_id,
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+            "contexts": [
+                {
+                    "rank": p.rank,
+                    "source": p.source,
+                    "page": p.page,
+                    "chunk_id": p.chunk_id,
+                    "score": round(p.score, 6),
+                    "text": p.text,
+                }
+                for p in self.contexts
+            ],
+            "latency_s": round(self.latency_s, 3),
+            "llm": self.llm,
+        }

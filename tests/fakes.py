@@ -1,0 +1,40 @@
+"""A fake chat model that queues replies and records what it was asked (like simonw/llm's
+mock model). It streams each reply in small pieces, as a real model would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
+
+
+class QueuedFakeChat(BaseChatModel):
+    replies: list[str] = Field(default_factory=list)
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "queued-fake"
+
+    def _next(self, messages: list[BaseMessage]) -> str:
+        self.calls.append(list(messages))
+        if not self.replies:
+            raise AssertionError("the fake chat model was called more often than expected")
+        return self.replies.pop(0)
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(self._next(messages)))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        reply = self._next(messages)
+        for start in range(0, len(reply), 5):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=reply[start : start + 5]))
