@@ -54,8 +54,8 @@ class ChainConfig:
     #: a passage whose BM25 score reaches this counts as adequate evidence on its own
     min_keyword_score: float = 12.0
     #: per-passage excerpt budgets for the prompt, in characters (prompt speed on 2 cores)
-    excerpt_chars_zh: int = 170
-    excerpt_chars_en: int = 420
+    excerpt_chars_zh: int = 90
+    excerpt_chars_en: int = 260
     history_turns: int = 4
 
 
@@ -320,5 +320,7 @@ class Advisor:
             result.answer = load_prompt("refusal", result.lang)
             result.refused, result.refusal_reason = True, "model"
             return
-        text, citations, removed = check_citations(raw, result.contexts)
+        text, citations, removed = check_citations(
+            raw, result.contexts, support=self.retriever.support_matrix
+        )
         result.answer, result.citations, result.removed_markers = text, citations, removed

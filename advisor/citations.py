@@ -10,21 +10,34 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from advisor.schemas import Citation
 from vectorstore.keyword import tokenize
 from vectorstore.retrieval import Passage
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # [1] [1,2] [1, 2] [1、2] and full-width 【1】 / ［1］
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]】］]")
 # Sentence boundaries; a marker right after the end punctuation stays with its sentence.
 _NOT_MARKER = r"(?!\s*[\[【［]\s*\d)"
 _SENTENCE_END = re.compile(rf"(?<=[。！？；!?;]){_NOT_MARKER}|(?<=[.\]])\s+{_NOT_MARKER}|\n+")
-_SENTENCE_END_KEEP = re.compile(rf"(?<=[。！？；!?;]){_NOT_MARKER}|(?<=[.\]])(?=\s){_NOT_MARKER}")
+_SENTENCE_END_KEEP = re.compile(
+    rf"(?<=[。！？；!?;]){_NOT_MARKER}|(?<=[.\]])(?=\s){_NOT_MARKER}|(?<=\n)"
+)
+# "1." "2)" "（一）" "- " at the start of a line: list labels, not claims
+_LIST_LABEL = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)、]|[（(][一二三四五六七八九十\d]{1,3}[)）])\s*")
 _MAX_QUOTE_CHARS = 240
 #: share of an answer sentence's terms that a passage must contain to be cited automatically
 SUPPORT_THRESHOLD = 0.5
+#: embedding similarity (e5 query vs passage) above which a passage is taken to support a
+#: sentence; between same-language paraphrases it runs ~0.85-0.9, cross-language ~0.8, and
+#: unrelated text ~0.7
+SUPPORT_SIMILARITY = 0.80
+SUPPORT_MARGIN = 0.01
 
 
 def split_sentences(text: str) -> list[str]:
@@ -68,23 +81,52 @@ def _strip_markers(sentence: str) -> str:
     return re.sub(r"\[\d+\]", "", sentence)
 
 
-def add_missing_markers(answer: str, passages: Sequence[Passage]) -> str:
-    """Give an unmarked factual sentence the marker of the passage that supports it best."""
+SupportFn = Callable[[Sequence[str], Sequence[Passage]], "np.ndarray"]
+
+
+def add_missing_markers(
+    answer: str, passages: Sequence[Passage], support: SupportFn | None = None
+) -> str:
+    """Give an unmarked factual sentence the marker of the passage that supports it best:
+    by shared terms, or, when given, by ``support`` (embedding similarity, which also works
+    when the answer and the passage are in different languages)."""
     passage_terms = [_terms(p.text) for p in passages]
-    out = []
-    for sentence in _split_keep(answer):
+    pieces = _split_keep(answer)
+    candidates: list[int] = []
+    for i, sentence in enumerate(pieces):
         body = sentence.rstrip()
-        if body and not _cited_numbers(body) and len(_strip_markers(body)) >= 12:
-            terms = _terms(body)
-            scores = [_overlap(terms, pt) for pt in passage_terms]
-            best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
-            if best >= 0 and scores[best] >= SUPPORT_THRESHOLD:
-                tail = sentence[len(body) :]
-                end = body[-1] if body[-1] in "。！？；.!?;" else ""
-                core = body[: len(body) - len(end)] if end else body
-                sentence = f"{core}[{best + 1}]{end}{tail}"
-        out.append(sentence)
-    return "".join(out)
+        content = _LIST_LABEL.sub("", _strip_markers(body)).strip("*：: ")
+        introduces_list = body.endswith((":", "："))
+        if body and not introduces_list and not _cited_numbers(body) and len(content) >= 12:
+            candidates.append(i)
+    if not candidates or not passages:
+        return answer
+    similarity = support([pieces[i].strip() for i in candidates], passages) if support else None
+    for row, i in enumerate(candidates):
+        terms = _terms(pieces[i])
+        scores = [_overlap(terms, pt) for pt in passage_terms]
+        best = max(range(len(scores)), key=scores.__getitem__)
+        if scores[best] < SUPPORT_THRESHOLD:
+            if similarity is None:
+                continue
+            ranked = similarity[row].argsort()[::-1]
+            best = int(ranked[0])
+            top = float(similarity[row, best])
+            runner_up = float(similarity[row, ranked[1]]) if len(ranked) > 1 else -1.0
+            # e5-small separates supporting from merely related passages only narrowly,
+            # across languages above all: demand a clear winner
+            if top < SUPPORT_SIMILARITY or top - runner_up < SUPPORT_MARGIN:
+                continue
+        pieces[i] = _insert_marker(pieces[i], best + 1)
+    return "".join(pieces)
+
+
+def _insert_marker(sentence: str, n: int) -> str:
+    body = sentence.rstrip()
+    tail = sentence[len(body) :]
+    end = body[-1] if body[-1] in "。！？；.!?;" else ""
+    core = body[: len(body) - len(end)] if end else body
+    return f"{core}[{n}]{end}{tail}"
 
 
 def _split_keep(text: str) -> list[str]:
@@ -107,12 +149,16 @@ def best_quote(passage: Passage, claims: Sequence[str]) -> str:
 
 
 def check_citations(
-    answer: str, passages: Sequence[Passage], *, add_missing: bool = True
+    answer: str,
+    passages: Sequence[Passage],
+    *,
+    add_missing: bool = True,
+    support: SupportFn | None = None,
 ) -> tuple[str, list[Citation], list[str]]:
     """(cleaned answer, citations in order of first use, removed markers)."""
     text, removed = normalise_markers(answer, len(passages))
     if add_missing and passages:
-        text = add_missing_markers(text, passages)
+        text = add_missing_markers(text, passages, support)
     claims: dict[int, list[str]] = defaultdict(list)
     order: list[int] = []
     for sentence in split_sentences(text):
@@ -123,13 +169,14 @@ def check_citations(
     citations = []
     for n in order:
         passage = passages[n - 1]
+        quote = best_quote(passage, claims[n])
         citations.append(
             Citation(
                 n=n,
                 source=passage.source,
-                page=passage.page,
+                page=passage.page_at(max(passage.text.find(quote), 0)),
                 chunk_id=passage.chunk_id,
-                quote=best_quote(passage, claims[n]),
+                quote=quote,
             )
         )
     return text.strip(), citations, removed

@@ -341,12 +341,11 @@ def _cmd_eval(args: argparse.Namespace, service: AdvisorService) -> int:
     if args.ingest:
         progress = TqdmProgress()
         try:
-            report = service.ingest(args.ingest, progress=progress)
+            ingested = service.ingest(args.ingest, progress=progress)
         finally:
             progress.close()
-        if not report.ok:
-            for outcome in report.failed:
-                print(_describe(outcome), file=sys.stderr)
+        for outcome in ingested.failed:
+            print(_describe(outcome), file=sys.stderr)
     advisor = service.advisor()
 
     def show(result: Any) -> None:

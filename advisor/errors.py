@@ -19,3 +19,7 @@ class ConfigError(AdvisorError):
 
 class KnowledgeBaseError(AdvisorError):
     """A knowledge-base operation failed (unknown document, store unreachable...)."""
+
+
+class InputFileError(AdvisorError):
+    """A file the command was given cannot be used (a plan that cannot be indexed...)."""

@@ -73,7 +73,7 @@ class LocalLlamaChat(BaseChatModel):
     model_path: Path
     n_ctx: int = 4096
     n_threads: int = 2
-    max_tokens: int = 384
+    max_tokens: int = 200
     temperature: float = 0.1
     repeat_penalty: float = 1.1
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)

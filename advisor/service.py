@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from advisor.errors import ConfigError, KnowledgeBaseError
+from advisor.errors import ConfigError, InputFileError, KnowledgeBaseError
 from advisor.settings import Settings
 from ingest.pipeline import IngestOptions, IngestPipeline, IngestProgress, IngestReport
 from vectorstore.retrieval import HybridRetriever, SearchableKB
@@ -188,8 +188,8 @@ class AdvisorService:
         try:
             report = self.ingest(plans, kb=name, options=self.ingest_options(kind="plan"))
             if report.failed:
-                reasons = "; ".join(f"{o.source}: {o.message}" for o in report.failed)
-                raise ConfigError(f"plan not indexed: {reasons}")
+                reasons = "; ".join(o.message for o in report.failed)
+                raise InputFileError(f"plan not indexed: {reasons}")
             yield [name]
         finally:
             with self._lock:

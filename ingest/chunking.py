@@ -79,6 +79,11 @@ def chunk_document(
     for index, span in enumerate(spans):
         chunk_text = text[span.start : span.end]
         page = doc.pages[bisect.bisect_right(page_starts, span.start) - 1].number
+        breaks = tuple(
+            (start - span.start, number)
+            for start, number in zip(page_starts, (p.number for p in doc.pages), strict=True)
+            if span.start < start < span.end and number is not None
+        )
         chunks.append(
             Chunk(
                 text=chunk_text,
@@ -86,6 +91,7 @@ def chunk_document(
                 section=span.section,
                 lang=detect_lang(chunk_text),
                 index=index,
+                page_breaks=breaks,
             )
         )
     return chunks

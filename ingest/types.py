@@ -60,6 +60,9 @@ class Chunk:
     section: str
     lang: Lang
     index: int
+    #: (offset in ``text``, page number) for every page that begins inside the chunk, so that
+    #: a quote from the chunk can be given the page it is really on
+    page_breaks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,15 @@ class Passage:
     similarity: float | None = None  # cosine similarity to the question, when vector-matched
     keyword_score: float | None = None
     rank: int = 0
+    page_breaks: tuple[tuple[int, int], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of the character at ``offset`` in ``text``."""
+        page = self.page
+        for start, number in self.page_breaks:
+            if start <= offset:
+                page = number
+        return page
 
     @classmethod
     def from_metadata(cls, chunk_id: str, text: str, meta: dict[str, Any], kb: str) -> Passage:
@@ -60,7 +69,17 @@ class Passage:
             lang=str(meta.get("lang", "")),
             kind=str(meta.get("kind", "")),
             kb=kb,
+            page_breaks=_parse_page_breaks(str(meta.get("page_breaks", ""))),
         )
+
+
+def _parse_page_breaks(value: str) -> tuple[tuple[int, int], ...]:
+    pairs = []
+    for item in value.split(","):
+        offset, _, page = item.partition(":")
+        if offset.isdigit() and page.isdigit():
+            pairs.append((int(offset), int(page)))
+    return tuple(pairs)
 
 
 @dataclass(slots=True)
@@ -172,22 +191,42 @@ class HybridRetriever:
             searches.append(("translated", terms, other))
         embedded = {t: self.embeddings.embed_query(t) for t in {text for _, text, _ in searches}}
 
-        candidates: dict[str, _Candidate] = {}
-        best: dict[tuple[str, str], float] = {}  # (search, lang) -> best similarity
+        # Each search is one ranked list across every knowledge base searched (the shared one
+        # and a plan's private one): scores decide the order, so a plan's passage and a shared
+        # passage compete on merit rather than each topping its own list.
+        lists: dict[str, list[tuple[float, Passage, dict[str, Any]]]] = {}
         for source in self.sources:
             versions = source.sync()
             if not versions:
                 continue
             for name, text, lang in searches:
                 vector = np.asarray([embedded[text]], dtype=np.float32)
-                top = self._vector_list(
-                    source, vector, f"vec:{name}:{lang}", lang, flt, versions, candidates
+                lists.setdefault(f"vec:{name}:{lang}", []).extend(
+                    self._vector_hits(source, vector, lang, flt, versions)
                 )
-                if top is not None:
-                    best[(name, lang)] = max(best.get((name, lang), -1.0), top)
-            self._keyword_list(source, query, flt, candidates, "bm25", None)
+            lists.setdefault("bm25", []).extend(self._keyword_hits(source, query, flt, None))
             if terms and other:
-                self._keyword_list(source, terms, flt, candidates, "bm25:translated", other)
+                lists.setdefault("bm25:translated", []).extend(
+                    self._keyword_hits(source, terms, flt, other)
+                )
+
+        candidates: dict[str, _Candidate] = {}
+        best: dict[tuple[str, str], float] = {}  # (search, lang) -> best similarity
+        for list_name, hits in lists.items():
+            hits.sort(key=lambda hit: hit[0], reverse=True)
+            is_vector = list_name.startswith("vec:")
+            if is_vector and hits:
+                _, search, lang = list_name.split(":")
+                best[(search, lang)] = hits[0][0]
+            for rank, (score, passage, _meta) in enumerate(hits[: self.per_list_k], start=1):
+                cand = candidates.get(passage.chunk_id)
+                if cand is None:
+                    cand = candidates[passage.chunk_id] = _Candidate(passage)
+                cand.ranks.setdefault(list_name, rank)
+                if is_vector:
+                    cand.similarity = max(cand.similarity or -1.0, score)
+                else:
+                    cand.keyword = max(cand.keyword or 0.0, score)
 
         weights = self._language_weights(best, query_lang, other)
         for cand in candidates.values():
@@ -220,26 +259,14 @@ class HybridRetriever:
             for lang, sim in known.items()
         }
 
-    def _add(
-        self, candidates: dict[str, _Candidate], list_name: str, rank: int, passage: Passage
-    ) -> _Candidate:
-        cand = candidates.get(passage.chunk_id)
-        if cand is None:
-            cand = candidates[passage.chunk_id] = _Candidate(passage)
-        cand.ranks.setdefault(list_name, rank)
-        return cand
-
-    def _vector_list(
+    def _vector_hits(
         self,
         source: SearchableKB,
         vector: Any,
-        list_name: str,
         lang: str,
         flt: RetrievalFilter,
         versions: dict[str, str],
-        candidates: dict[str, _Candidate],
-    ) -> float | None:
-        """Adds one vector list; returns its best similarity (None when it is empty)."""
+    ) -> list[tuple[float, Passage, dict[str, Any]]]:
         got = source.kb.chunks.query(
             query_embeddings=vector,
             n_results=self.per_list_k,
@@ -250,38 +277,29 @@ class HybridRetriever:
         docs = (got["documents"] or [[]])[0]
         metas = (got["metadatas"] or [[]])[0]
         dists = (got["distances"] or [[]])[0]
-        rank, top = 0, None
+        hits = []
         for cid, text, meta, dist in zip(ids, docs, metas, dists, strict=True):
             meta = dict(meta)
             if versions.get(str(meta.get("doc_id"))) != meta.get("doc_sha256"):
                 continue  # a write in progress or interrupted: not committed
-            rank += 1
-            similarity = 1.0 - float(dist)
-            top = similarity if top is None else max(top, similarity)
             passage = Passage.from_metadata(cid, text or "", meta, source.kb.name)
-            cand = self._add(candidates, f"{source.kb.name}:{list_name}", rank, passage)
-            if cand.similarity is None or similarity > cand.similarity:
-                cand.similarity = similarity
-        return top
+            hits.append((1.0 - float(dist), passage, meta))
+        return hits
 
-    def _keyword_list(
-        self,
-        source: SearchableKB,
-        query: str,
-        flt: RetrievalFilter,
-        candidates: dict[str, _Candidate],
-        name: str,
-        lang: str | None,
-    ) -> None:
+    def _keyword_hits(
+        self, source: SearchableKB, query: str, flt: RetrievalFilter, lang: str | None
+    ) -> list[tuple[float, Passage, dict[str, Any]]]:
         def accept(meta: dict[str, Any]) -> bool:
             return flt.accepts(meta) and (lang is None or meta.get("lang") == lang)
 
-        hits = source.keywords.search(query, k=self.per_list_k, accept=accept)
-        for rank, hit in enumerate(hits, start=1):
-            passage = Passage.from_metadata(hit.chunk_id, hit.text, hit.metadata, source.kb.name)
-            cand = self._add(candidates, f"{source.kb.name}:{name}", rank, passage)
-            if cand.keyword is None or hit.score > cand.keyword:
-                cand.keyword = hit.score
+        return [
+            (
+                hit.score,
+                Passage.from_metadata(hit.chunk_id, hit.text, hit.metadata, source.kb.name),
+                hit.metadata,
+            )
+            for hit in source.keywords.search(query, k=self.per_list_k, accept=accept)
+        ]
 
     def _dedupe_and_number(self, ranked: list[_Candidate], k: int) -> list[Passage]:
         kept: list[_Candidate] = []
@@ -304,3 +322,26 @@ class HybridRetriever:
             )
             for i, c in enumerate(kept, start=1)
         ]
+
+    def passage_vectors(self, passages: Sequence[Passage]) -> np.ndarray:
+        """The stored embeddings of ``passages`` (rows in the same order)."""
+        by_kb = {source.kb.name: source.kb for source in self.sources}
+        out = np.zeros((len(passages), self.embeddings.dim), dtype=np.float32)
+        for kb_name in {p.kb for p in passages}:
+            rows = [i for i, p in enumerate(passages) if p.kb == kb_name]
+            ids = [passages[i].chunk_id for i in rows]
+            got = by_kb[kb_name].chunks.get(ids=ids, include=["embeddings"])
+            embeddings = got["embeddings"] if got["embeddings"] is not None else []
+            vectors = dict(zip(got["ids"], list(embeddings), strict=True))
+            for i in rows:
+                if passages[i].chunk_id in vectors:
+                    out[i] = np.asarray(vectors[passages[i].chunk_id], dtype=np.float32)
+        return out
+
+    def support_matrix(self, sentences: Sequence[str], passages: Sequence[Passage]) -> np.ndarray:
+        """Cosine similarity of each sentence (as a query) to each passage: how well a
+        passage supports a claim, across languages too."""
+        if not sentences or not passages:
+            return np.zeros((len(sentences), len(passages)), dtype=np.float32)
+        claims = np.asarray([self.embeddings.embed_query(s) for s in sentences], dtype=np.float32)
+        return claims @ self.passage_vectors(passages).T

@@ -262,6 +262,8 @@ class KnowledgeBase:
             }
             if chunk.page is not None:  # Chroma metadata cannot hold None
                 meta["page"] = chunk.page
+            if chunk.page_breaks:
+                meta["page_breaks"] = ",".join(f"{o}:{n}" for o, n in chunk.page_breaks)
             stored.append(
                 StoredChunk(chunk_id_for(doc_id, doc.sha256, chunk.index), chunk.text, meta)
             )
