@@ -24,8 +24,10 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
 
 from advisor.citations import check_citations, split_sentences
+from advisor.errors import AdvisorError, LLMError
 from advisor.extractive import extractive_answer
 from advisor.glossary import load_glossary
+from advisor.grounding import check_evidence
 from advisor.schemas import Answer
 from ingest.lang import detect_lang
 from prompts import load_prompt, render_prompt
@@ -143,14 +145,40 @@ def build_generation_chain(llm: BaseChatModel) -> Runnable:
 # ------------------------------------------------------------------------ prompt pieces
 
 
+_HEADING_LINE = re.compile(r"^\s*#{1,6}\s.*$", re.M)
+_LIST_ONLY = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)、]|[（(][一二三四五六七八九十\d]{1,3}[)）])\s*$")
+
+
+def _prose(text: str) -> str:
+    """Passage text as running prose for the prompt: Markdown heading lines dropped (the
+    section path already says where the passage is) and hard line wraps undone."""
+    text = _HEADING_LINE.sub("", text)
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+        joined = ""
+        for line in lines:
+            if joined and re.search(r"[A-Za-z0-9,;:]$", joined) and re.match(r"[A-Za-z0-9(]", line):
+                joined += " " + line  # an English line wrap
+            elif joined and _LIST_ONLY.match(joined.split("\n")[-1] or ""):
+                joined += line
+            else:
+                joined += ("\n" if joined else "") + line
+        if joined:
+            paragraphs.append(joined)
+    return "\n".join(paragraphs)
+
+
 def excerpt(passage: Passage, question: str, budget: int) -> str:
     """The sentences of a passage most related to the question, in their original order,
     within ``budget`` characters; the leading sentences when nothing overlaps (e.g. an
     English question over a Chinese passage)."""
-    text = passage.text.strip()
+    text = _prose(passage.text)
     if len(text) <= budget:
         return text
-    sentences = split_sentences(text)
+    sentences = [s for s in split_sentences(text) if not _LIST_ONLY.match(s)]
+    if not sentences:
+        return text[:budget]
     terms = set(tokenize(question))
     scored = sorted(
         range(len(sentences)),
@@ -177,10 +205,13 @@ def format_sources(
     for p in passages:
         budget = config.excerpt_chars_zh if p.lang == "zh" else config.excerpt_chars_en
         where = p.source + (f" p.{p.page}" if p.page else "")
-        section = f" | {p.section}" if p.section else ""
+        # the most specific part of the section path is enough to tell passages apart
+        section = p.section.rsplit(" > ", 1)[-1] if p.section else ""
+        label = f"{where} | {section}" if section else where
         # Delimited and escaped so passage text cannot close the block or fake a header.
         body = excerpt(p, question, budget).replace("<", "‹").replace(">", "›")
-        blocks.append(f'<passage n="{p.rank}" source="{where}{section}">\n{body}\n</passage>')
+        label = label.replace('"', "'").replace("<", "‹").replace(">", "›")
+        blocks.append(f'<passage n="{p.rank}" source="{label}">\n{body}\n</passage>')
     return "\n".join(blocks)
 
 
@@ -251,6 +282,7 @@ class Advisor:
         self.standalone_chain = build_standalone_question_chain(llm, self.config)
         self.retrieval_chain = build_retrieval_chain(retriever, self.config)
         self.generation_chain = build_generation_chain(llm) if llm is not None else None
+        self.glossary = load_glossary()
 
     def answer(
         self,
@@ -281,7 +313,12 @@ class Advisor:
         history = list(history or [])
         if history:
             yield StatusEvent("condense")
-        standalone = self.standalone_chain.invoke({"question": question, "history": history})
+        try:
+            standalone = self.standalone_chain.invoke({"question": question, "history": history})
+        except AdvisorError:
+            raise
+        except Exception as exc:
+            raise LLMError(f"the language model failed ({self.llm_label}): {exc}") from exc
         yield StatusEvent("retrieve")
         passages = self.retrieval_chain.invoke({"query": standalone, "filter": flt})
         result = Answer(
@@ -294,9 +331,11 @@ class Advisor:
             llm=self.llm_label,
             standalone_question=standalone,
         )
-        if not evidence_is_adequate(passages, self.config):
+        check = check_evidence(standalone, passages, question_lang(standalone), self.glossary)
+        if not evidence_is_adequate(passages, self.config) or not check.adequate:
             result.answer = load_prompt("refusal", lang)
             result.refused, result.refusal_reason = True, "no_evidence"
+            log.info("refused without the model: %s", check.reason())
             yield TokenEvent(result.answer)
         elif self.generation_chain is None:
             raw = extractive_answer(standalone, passages, lang)
@@ -306,11 +345,16 @@ class Advisor:
             yield StatusEvent("generate")
             messages = build_answer_messages(standalone, passages, lang, self.config)
             parts: list[str] = []
-            for token in self.generation_chain.stream(messages):
-                if not parts:
-                    result.first_token_s = time.perf_counter() - started
-                parts.append(token)
-                yield TokenEvent(token)
+            try:
+                for token in self.generation_chain.stream(messages):
+                    if not parts:
+                        result.first_token_s = time.perf_counter() - started
+                    parts.append(token)
+                    yield TokenEvent(token)
+            except AdvisorError:
+                raise
+            except Exception as exc:  # network, timeout, model failure: one clear error
+                raise LLMError(f"the language model failed ({self.llm_label}): {exc}") from exc
             self._finish(result, "".join(parts))
         result.latency_s = time.perf_counter() - started
         yield FinalEvent(result)

@@ -23,3 +23,7 @@ class KnowledgeBaseError(AdvisorError):
 
 class InputFileError(AdvisorError):
     """A file the command was given cannot be used (a plan that cannot be indexed...)."""
+
+
+class LLMError(AdvisorError):
+    """The language model could not answer (server unreachable, timeout, model failure)."""
