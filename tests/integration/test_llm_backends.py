@@ -106,8 +106,11 @@ def test_local_model_is_loaded_once_and_shared_by_threads(tmp_path, embeddings, 
 
 
 @pytest.fixture(scope="module")
-def llama_server(model_path: Path):
+def llama_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
     port = free_port()
+    # The server logs every request; a file, not a pipe nobody reads (a full pipe blocks it).
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = log_path.open("wb")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -124,8 +127,8 @@ def llama_server(model_path: Path):
             "--model_alias",
             "bundled-qwen",
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
@@ -137,8 +140,7 @@ def llama_server(model_path: Path):
                         break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-                    pytest.fail(f"llama_cpp.server did not start: {err[-2000:]}")
+                    pytest.fail(f"llama_cpp.server did not start: {log_path.read_text()[-2000:]}")
                 time.sleep(0.5)
         yield url
     finally:
@@ -147,6 +149,7 @@ def llama_server(model_path: Path):
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def test_openai_backend_against_a_real_llama_server(tmp_path, embeddings, llama_server):
