@@ -7,11 +7,10 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from advisor.errors import ConfigError, InputFileError, KnowledgeBaseError
 from advisor.settings import Settings
@@ -48,36 +47,46 @@ class AdvisorService:
         self._kbs: dict[str, KnowledgeBase] = {}
         self._searchable: dict[str, SearchableKB] = {}
         self._llm_label: str | None = None
+        self._components: dict[str, Any] = {}
         if embeddings is not None:
-            self.__dict__["embeddings"] = embeddings
+            self._components["embeddings"] = embeddings
         if client is not None:
-            self.__dict__["chroma"] = client
+            self._components["chroma"] = client
 
     def use_chat_model(self, chat_model: BaseChatModel | None, label: str) -> None:
         """Answer with ``chat_model`` instead of the configured backend (tests, embedding)."""
-        self.__dict__["chat_model"] = chat_model
-        self._llm_label = label
+        with self._lock:
+            self._components["chat_model"] = chat_model
+            self._llm_label = label
 
-    # Components are built lazily, on first use, and only once.
+    # Components are built lazily, on first use, exactly once even when several threads
+    # (Streamlit sessions) ask at the same moment.
 
-    @cached_property
+    def _component(self, name: str, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if name not in self._components:
+                self._components[name] = build()
+            return self._components[name]
+
+    @property
     def embeddings(self) -> E5Embeddings:
         from vectorstore.embeddings import E5Embeddings
 
-        with self._lock:
-            return E5Embeddings()
+        return self._component("embeddings", E5Embeddings)
 
-    @cached_property
+    @property
     def chroma(self) -> ClientAPI:
+        return self._component("chroma", self._open_chroma)
+
+    def _open_chroma(self) -> ClientAPI:
         s = self.settings
-        with self._lock:
-            try:
-                if s.chroma_url:
-                    return open_chroma_client(url=s.chroma_url)
-                s.chroma_dir.mkdir(parents=True, exist_ok=True)
-                return open_chroma_client(path=str(s.chroma_dir))
-            except StoreError as exc:
-                raise KnowledgeBaseError(str(exc)) from exc
+        try:
+            if s.chroma_url:
+                return open_chroma_client(url=s.chroma_url)
+            s.chroma_dir.mkdir(parents=True, exist_ok=True)
+            return open_chroma_client(path=str(s.chroma_dir))
+        except StoreError as exc:
+            raise KnowledgeBaseError(str(exc)) from exc
 
     def knowledge_base(self, name: str | None = None, *, create: bool = True) -> KnowledgeBase:
         name = name or self.settings.kb
@@ -139,12 +148,11 @@ class AdvisorService:
 
     # ------------------------------------------------------------------ answering
 
-    @cached_property
+    @property
     def chat_model(self) -> BaseChatModel | None:
         from advisor.llm import build_chat_model
 
-        with self._lock:
-            return build_chat_model(self.settings)
+        return self._component("chat_model", lambda: build_chat_model(self.settings))
 
     @property
     def llm_label(self) -> str:

@@ -22,7 +22,7 @@ if docs:
             }
             for d in docs
         ],
-        use_container_width=True,
+        width="stretch",
         hide_index=True,
     )
 else:
