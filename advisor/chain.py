@@ -55,9 +55,12 @@ class ChainConfig:
     min_similarity: float = 0.80
     #: a passage whose BM25 score reaches this counts as adequate evidence on its own
     min_keyword_score: float = 12.0
-    #: per-passage excerpt budgets for the prompt, in characters (prompt speed on 2 cores)
-    excerpt_chars_zh: int = 90
-    excerpt_chars_en: int = 260
+    #: excerpt budgets for the prompt by passage rank, in characters: the best passages get
+    #: room for their facts, the last ones a sentence or two (prompt speed on 2 cores: ~75
+    #: prompt tokens/s with the bundled model, so ~500 prompt tokens keep the first token
+    #: near 6 s)
+    excerpt_chars_zh: tuple[int, ...] = (200, 150, 110, 90, 70, 60)
+    excerpt_chars_en: tuple[int, ...] = (520, 400, 300, 240, 180, 160)
     history_turns: int = 4
 
 
@@ -203,7 +206,8 @@ def format_sources(
 ) -> str:
     blocks = []
     for p in passages:
-        budget = config.excerpt_chars_zh if p.lang == "zh" else config.excerpt_chars_en
+        budgets = config.excerpt_chars_zh if p.lang == "zh" else config.excerpt_chars_en
+        budget = budgets[min(max(p.rank, 1), len(budgets)) - 1]
         where = p.source + (f" p.{p.page}" if p.page else "")
         # the most specific part of the section path is enough to tell passages apart
         section = p.section.rsplit(" > ", 1)[-1] if p.section else ""
@@ -235,6 +239,14 @@ def evidence_is_adequate(passages: Sequence[Passage], config: ChainConfig) -> bo
     best_similarity = max((p.similarity or 0.0) for p in passages)
     best_keyword = max((p.keyword_score or 0.0) for p in passages)
     return best_similarity >= config.min_similarity or best_keyword >= config.min_keyword_score
+
+
+_ECHO = re.compile(r"</?(?:passage|sources|资料)[^>]*>|^(?:回答|Answer)\s*[:：]\s*", re.M)
+
+
+def strip_prompt_echo(text: str) -> str:
+    """Small models sometimes repeat the prompt's markup; it is never part of an answer."""
+    return _ECHO.sub("", text).strip()
 
 
 def model_refused(text: str, lang: str) -> bool:
@@ -360,7 +372,8 @@ class Advisor:
         yield FinalEvent(result)
 
     def _finish(self, result: Answer, raw: str) -> None:
-        if model_refused(raw, result.lang):
+        raw = strip_prompt_echo(raw)
+        if model_refused(raw, result.lang) or not raw.strip():
             result.answer = load_prompt("refusal", result.lang)
             result.refused, result.refusal_reason = True, "model"
             return

@@ -3,10 +3,8 @@ OpenAI-compatible server (`openai`, a real `python -m llama_cpp.server` on 127.0
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from advisor.errors import LLMError
 from advisor.service import AdvisorService
 from advisor.settings import Settings
-from tests.conftest import REPO_ROOT, free_port
+from tests.conftest import REPO_ROOT, free_port, running_server
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
@@ -108,48 +106,33 @@ def test_local_model_is_loaded_once_and_shared_by_threads(tmp_path, embeddings, 
 @pytest.fixture(scope="module")
 def llama_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
     port = free_port()
-    # The server logs every request; a file, not a pipe nobody reads (a full pipe blocks it).
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model_path),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-            "--model_alias",
-            "bundled-qwen",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
+
+    def ready() -> bool:
         try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model_path),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "4096",
+        "--model_alias",
+        "bundled-qwen",
+    ]
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with running_server(command, ready, log_path):
+        yield url
 
 
 def test_openai_backend_against_a_real_llama_server(tmp_path, embeddings, llama_server):

@@ -214,6 +214,23 @@ def test_excerpt_keeps_relevant_sentences_within_budget() -> None:
     assert "企业提供实训设备和师傅。" in out and len(out) <= 40
 
 
+def test_prompt_echo_is_stripped(kb_service) -> None:
+    advisor, _ = make_advisor(
+        kb_service, ['<passage n="1" source="x">学生在基地完成顶岗实习[1]。</passage>']
+    )
+    answer = advisor.answer("学生在哪里顶岗实习？")
+    assert answer.answer == "学生在基地完成顶岗实习[1]。"
+
+
+def test_excerpt_budget_shrinks_with_rank() -> None:
+    from advisor.chain import ChainConfig
+
+    text = "。".join(f"第{i}句关于校企合作的内容" for i in range(40)) + "。"
+    block = format_sources([passage(text, 1), passage(text, 6)], "校企合作", ChainConfig(), "zh")
+    first, last = block.split("</passage>")[:2]
+    assert len(first) > len(last) + 80
+
+
 def test_every_prompt_renders() -> None:
     values = {"refusal": "R", "sources": "S", "question": "Q", "history": "H"}
     names = prompt_names()
