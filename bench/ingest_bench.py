@@ -3,8 +3,9 @@ pipeline, on the same ~200 text pages, in one run.
 
     .venv/bin/python bench/ingest_bench.py [--pages-zh 120] [--out docs/bench_ingest.json]
 
-Corpus: the 76-page English PDF ``failure-after-repair.pdf`` from ../shared/testdata plus a
-Chinese PDF generated (reportlab, CID font) from the laws in ../shared/testdata/zh_policy.
+Corpus (~180 text pages): four English text PDFs from ../shared/testdata (among them the 76-page
+``failure-after-repair.pdf``) plus a Chinese PDF generated (reportlab, CID font) from the 12
+laws in ../shared/testdata/zh_policy.
 Prints pages/s, chunks/s and the time split (parse / chunk / embed / write).
 """
 
@@ -29,8 +30,15 @@ def build_corpus(folder: Path, zh_pages: int) -> list[Path]:
 
     if not SHARED.is_dir():
         raise SystemExit("this benchmark needs ../shared/testdata (the shared test corpus)")
-    english = folder / "failure-after-repair.pdf"
-    shutil.copy(SHARED / "pdfs" / "unstructured-example-docs" / "failure-after-repair.pdf", english)
+    english = []
+    for name in (
+        "unstructured-example-docs/failure-after-repair.pdf",  # the 76-page text PDF
+        "pdfplumber-tests/federal-register-2020-17221.pdf",
+        "pdfplumber-tests/issue-316-example.pdf",
+        "pdfminer-samples/naacl06-shinyama.pdf",
+    ):
+        english.append(folder / Path(name).name)
+        shutil.copy(SHARED / "pdfs" / name, english[-1])
     lines: list[str] = []
     for law in sorted((SHARED / "zh_policy").glob("*.md")):
         body = law.read_text(encoding="utf-8").split("<!-- INFO END -->", 1)[-1]
@@ -45,7 +53,7 @@ def build_corpus(folder: Path, zh_pages: int) -> list[Path]:
         if len(pages) >= zh_pages:
             break
     chinese = write_pdf(folder / "zh_policy_compilation.pdf", pages[:zh_pages], chinese=True)
-    return [english, chinese]
+    return [*english, chinese]
 
 
 def run_pipeline(files: list[Path], data: Path, embeddings) -> dict:
