@@ -71,7 +71,7 @@ _ZH_UNIT_START = re.compile(
 _TABLE_CELL_SEPARATOR = " | "  # how the .docx loader (and Markdown) writes table rows
 _ZH_DIVISION_HEADING = re.compile(f"^第[{_ZH_NUMERAL}]+(?:分编|编|部分|章|节)[ \u3000]")
 _LABEL_LOOKBEHIND = 16
-_SPACE_RUN = re.compile(r"(?<=\S) {2,}")
+_SPACE_RUN = re.compile(r"(?<=[^ \n]) {2,}")  # indentation at a line start is kept
 _BLANK_LINE_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _HYPHENATED_BREAK = re.compile(r"(?<=[A-Za-z])[-\u2010]\n[ \t]*(?=[a-z])")
 _SOFT_HYPHEN_BREAK = re.compile("\u00ad\n[ \t]*(?=\\w)")

@@ -113,3 +113,15 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ]
     with running_server(command, lambda: port_open(port), path / "server.log", timeout_s=60):
         yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_local_models() -> Iterator[None]:
+    """Free llama.cpp models while the interpreter is still whole: left to garbage collection
+    at exit, llama-cpp-python's finaliser fails noisily (its C bindings are already gone)."""
+    yield
+    from advisor import llm
+
+    for model in llm._MODELS.values():
+        model.close()
+    llm._MODELS.clear()
