@@ -14,6 +14,7 @@ from ingest.errors import ParseTimeoutError
 from ingest.types import LoadLimits
 from ingest.worker import ParseWorker
 from tests.conftest import REPO_ROOT
+from tests.contract import KB_DOC_FIELDS
 from tests.pdfgen import (
     encrypt_pdf,
     truncate_file,
@@ -197,16 +198,7 @@ def test_cli_ingest_docs_delete(mixed_folder, capsys) -> None:
         "case.md",
         "plan.docx",
     }
-    assert set(docs[0]) >= {
-        "doc_id",
-        "source",
-        "kind",
-        "lang",
-        "pages",
-        "chunks",
-        "sha256",
-        "ingested_at",
-    }
+    assert set(docs[0]) >= KB_DOC_FIELDS
 
     good = [p for p in mixed_folder.rglob("*") if p.name in {"english.pdf", "notes.txt"}]
     assert main(["ingest", *map(str, good)]) == 0

@@ -10,6 +10,7 @@ import pytest
 from advisor.chain import FinalEvent, TokenEvent, excerpt, format_sources
 from advisor.citations import check_citations
 from prompts import load_prompt, prompt_names, render_prompt
+from tests.contract import ANSWER_RECORD_FIELDS, CITATION_FIELDS, CONTEXT_FIELDS
 from tests.fakes import QueuedFakeChat
 from vectorstore.retrieval import Passage, RetrievalFilter
 
@@ -150,18 +151,9 @@ def test_extractive_backend(kb_service) -> None:
 def test_record_matches_contract(kb_service) -> None:
     advisor, _ = make_advisor(kb_service, ["学生在基地完成顶岗实习[1]。"])
     record = advisor.answer("学生在哪里顶岗实习？").to_record("q1")
-    assert set(record) == {
-        "id",
-        "question",
-        "answer",
-        "refused",
-        "citations",
-        "contexts",
-        "latency_s",
-        "llm",
-    }
-    assert set(record["citations"][0]) == {"n", "source", "page", "chunk_id", "quote"}
-    assert set(record["contexts"][0]) == {"rank", "source", "page", "chunk_id", "score", "text"}
+    assert set(record) == ANSWER_RECORD_FIELDS
+    assert set(record["citations"][0]) == CITATION_FIELDS
+    assert set(record["contexts"][0]) == CONTEXT_FIELDS
     assert [c["rank"] for c in record["contexts"]] == list(range(1, len(record["contexts"]) + 1))
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ingest.types import Chunk, PreparedDocument, SkippedPage
+from tests.contract import KB_DOC_FIELDS
 from vectorstore.store import (
     DocumentNotFoundError,
     KnowledgeBase,
@@ -62,16 +63,7 @@ def test_write_lists_document_with_contract_fields(kb: KnowledgeBase) -> None:
     kb.write_document(doc, vectors(2))
 
     [record] = kb.list_documents()
-    assert record.to_json().keys() >= {
-        "doc_id",
-        "source",
-        "kind",
-        "lang",
-        "pages",
-        "chunks",
-        "sha256",
-        "ingested_at",
-    }
+    assert record.to_json().keys() >= KB_DOC_FIELDS
     assert (record.source, record.kind, record.lang, record.pages, record.chunks) == (
         "a.pdf",
         "policy",

@@ -1,0 +1,10 @@
+"""DESIGN's contract, once, for every test that checks a record's shape."""
+
+KB_DOC_FIELDS = frozenset(
+    {"doc_id", "source", "kind", "lang", "pages", "chunks", "sha256", "ingested_at"}
+)
+ANSWER_RECORD_FIELDS = frozenset(
+    {"id", "question", "answer", "refused", "citations", "contexts", "latency_s", "llm"}
+)
+CITATION_FIELDS = frozenset({"n", "source", "page", "chunk_id", "quote"})
+CONTEXT_FIELDS = frozenset({"rank", "source", "page", "chunk_id", "score", "text"})
