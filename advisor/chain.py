@@ -23,11 +23,12 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
 
-from advisor.citations import check_citations, split_sentences
+from advisor.citations import check_citations, split_keep, split_sentences
 from advisor.errors import AdvisorError, LLMError
-from advisor.extractive import extractive_answer
+from advisor.extractive import extractive_answer, extractive_label
 from advisor.glossary import load_glossary
 from advisor.grounding import check_evidence
+from advisor.numbers import unsupported_figures
 from advisor.schemas import Answer
 from ingest.lang import detect_lang
 from prompts import load_prompt, render_prompt
@@ -61,7 +62,9 @@ class ChainConfig:
     #: near 6 s)
     excerpt_chars_zh: tuple[int, ...] = (200, 150, 110, 90, 70, 60)
     excerpt_chars_en: tuple[int, ...] = (520, 400, 300, 240, 180, 160)
-    history_turns: int = 4
+    #: turns of history the follow-up rewrite sees (the last question and answer are what a
+    #: follow-up refers to; each extra turn costs ~2 s of prompt time on the local model)
+    history_turns: int = 2
 
 
 def question_lang(question: str) -> str:
@@ -75,7 +78,8 @@ def _format_history(history: Sequence[HistoryTurn], turns: int) -> str:
     lines = []
     for turn in list(history)[-2 * turns :]:
         who = "用户/User" if turn.get("role") == "user" else "顾问/Advisor"
-        lines.append(f"{who}: {turn.get('content', '').strip()[:400]}")
+        limit = 200 if turn.get("role") == "user" else 160
+        lines.append(f"{who}: {turn.get('content', '').strip()[:limit]}")
     return "\n".join(lines)
 
 
@@ -106,7 +110,7 @@ def build_condense_chain(llm: BaseChatModel | None, config: ChainConfig) -> Runn
         )
         return [HumanMessage(content=prompt)]
 
-    rewrite = RunnableLambda(to_messages) | llm.bind(stop=["\n\n"]) | StrOutputParser()
+    rewrite = RunnableLambda(to_messages) | llm.bind(stop=["\n"]) | StrOutputParser()
 
     def run(inputs: dict[str, Any]) -> str:
         return _clean_rewrite(rewrite.invoke(inputs), _concatenate_history(inputs))
@@ -172,21 +176,26 @@ def _prose(text: str) -> str:
     return "\n".join(paragraphs)
 
 
-def excerpt(passage: Passage, question: str, budget: int) -> str:
+def excerpt(passage: Passage, question: str, budget: int, extra_terms: Sequence[str] = ()) -> str:
     """The sentences of a passage most related to the question, in their original order,
-    within ``budget`` characters; the leading sentences when nothing overlaps (e.g. an
-    English question over a Chinese passage)."""
+    within ``budget`` characters; the leading sentences when nothing overlaps. ``extra_terms``
+    are the question's key terms in the other language (from the glossary), so that an
+    English question picks the right sentences of a Chinese passage and the reverse."""
     text = _prose(passage.text)
     if len(text) <= budget:
         return text
     sentences = [s for s in split_sentences(text) if not _LIST_ONLY.match(s)]
     if not sentences:
         return text[:budget]
-    terms = set(tokenize(question))
-    scored = sorted(
-        range(len(sentences)),
-        key=lambda i: (-len(set(tokenize(sentences[i])) & terms), i),
-    )
+    terms = set(tokenize(question)) | set(tokenize(" ".join(extra_terms)))
+    phrases = [t for t in extra_terms if len(t) >= 2]
+
+    def relevance(i: int) -> int:
+        sentence = sentences[i]
+        shared = len(set(tokenize(sentence)) & terms)
+        return shared + sum(2 for t in phrases if t in sentence)  # a whole term counts more
+
+    scored = sorted(range(len(sentences)), key=lambda i: (-relevance(i), i))
     separator = " … "
     chosen: list[int] = []
     used = 0
@@ -202,7 +211,11 @@ def excerpt(passage: Passage, question: str, budget: int) -> str:
 
 
 def format_sources(
-    passages: Sequence[Passage], question: str, config: ChainConfig, lang: str
+    passages: Sequence[Passage],
+    question: str,
+    config: ChainConfig,
+    lang: str,
+    extra_terms: Sequence[str] = (),
 ) -> str:
     blocks = []
     for p in passages:
@@ -213,21 +226,25 @@ def format_sources(
         section = p.section.rsplit(" > ", 1)[-1] if p.section else ""
         label = f"{where} | {section}" if section else where
         # Delimited and escaped so passage text cannot close the block or fake a header.
-        body = excerpt(p, question, budget).replace("<", "‹").replace(">", "›")
+        body = excerpt(p, question, budget, extra_terms).replace("<", "‹").replace(">", "›")
         label = label.replace('"', "'").replace("<", "‹").replace(">", "›")
         blocks.append(f'<passage n="{p.rank}" source="{label}">\n{body}\n</passage>')
     return "\n".join(blocks)
 
 
 def build_answer_messages(
-    question: str, passages: Sequence[Passage], lang: str, config: ChainConfig
+    question: str,
+    passages: Sequence[Passage],
+    lang: str,
+    config: ChainConfig,
+    extra_terms: Sequence[str] = (),
 ) -> list[BaseMessage]:
     refusal = load_prompt("refusal", lang)
     system = render_prompt("answer_system", lang, refusal=refusal)
     user = render_prompt(
         "answer_user",
         lang,
-        sources=format_sources(passages, question, config, lang),
+        sources=format_sources(passages, question, config, lang, extra_terms),
         question=question,
     )
     return [SystemMessage(content=system), HumanMessage(content=user)]
@@ -247,6 +264,33 @@ _ECHO = re.compile(r"</?(?:passage|sources|资料)[^>]*>|^(?:回答|Answer)\s*[:
 def strip_prompt_echo(text: str) -> str:
     """Small models sometimes repeat the prompt's markup; it is never part of an answer."""
     return _ECHO.sub("", text).strip()
+
+
+def drop_unsupported_figures(
+    text: str, passages: Sequence[Passage], allowed: Sequence[str] = ()
+) -> tuple[str, list[str]]:
+    """Removes the sentences stating a figure (amount, share, period, year, article number)
+    that none of the passages, their sources and section paths, nor the question contains:
+    an invented number is worse than a missing one in policy advice."""
+    evidence = [*allowed]
+    for p in passages:
+        evidence += [p.text, p.source, p.section]
+    kept, dropped = [], []
+    for sentence in split_keep(text):
+        if unsupported_figures(sentence, evidence):
+            dropped.append(sentence.strip())
+        else:
+            kept.append(sentence)
+    return "".join(kept), dropped
+
+
+_CONTENT = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+def _has_content(text: str) -> bool:
+    """Some words left once markers, list labels and punctuation are gone."""
+    body = re.sub(r"[\[【［]\s*\d[^\]】］]*[\]】］]", "", text)
+    return len(_CONTENT.findall(body)) >= 6
 
 
 def model_refused(text: str, lang: str) -> bool:
@@ -350,12 +394,17 @@ class Advisor:
             log.info("refused without the model: %s", check.reason())
             yield TokenEvent(result.answer)
         elif self.generation_chain is None:
-            raw = extractive_answer(standalone, passages, lang)
-            yield TokenEvent(raw)
+            terms = self.glossary.translate_terms(standalone, question_lang(standalone))
+            label = extractive_label(lang)
+            raw = extractive_answer(standalone, passages, lang, terms)
+            yield TokenEvent(f"{label}\n\n{raw}")
             self._finish(result, raw)
+            if not result.refused:
+                result.answer = f"{label}\n\n{result.answer}"
         else:
             yield StatusEvent("generate")
-            messages = build_answer_messages(standalone, passages, lang, self.config)
+            terms = self.glossary.translate_terms(standalone, question_lang(standalone))
+            messages = build_answer_messages(standalone, passages, lang, self.config, terms)
             parts: list[str] = []
             try:
                 for token in self.generation_chain.stream(messages):
@@ -376,6 +425,15 @@ class Advisor:
         if model_refused(raw, result.lang) or not raw.strip():
             result.answer = load_prompt("refusal", result.lang)
             result.refused, result.refusal_reason = True, "model"
+            return
+        raw, dropped = drop_unsupported_figures(
+            raw, result.contexts, [result.question, result.standalone_question]
+        )
+        result.dropped_claims = dropped
+        if not _has_content(raw):
+            log.info("every claim stated a figure absent from the evidence: %s", dropped)
+            result.answer = load_prompt("refusal", result.lang)
+            result.refused, result.refusal_reason = True, "unsupported"
             return
         text, citations, removed = check_citations(
             raw, result.contexts, support=self.retriever.support_matrix

@@ -91,7 +91,7 @@ def add_missing_markers(
     by shared terms, or, when given, by ``support`` (embedding similarity, which also works
     when the answer and the passage are in different languages)."""
     passage_terms = [_terms(p.text) for p in passages]
-    pieces = _split_keep(answer)
+    pieces = split_keep(answer)
     candidates: list[int] = []
     for i, sentence in enumerate(pieces):
         body = sentence.rstrip()
@@ -129,7 +129,7 @@ def _insert_marker(sentence: str, n: int) -> str:
     return f"{core}[{n}]{end}{tail}"
 
 
-def _split_keep(text: str) -> list[str]:
+def split_keep(text: str) -> list[str]:
     """Sentences with their trailing whitespace, so that joining restores the text."""
     parts = _SENTENCE_END_KEEP.split(text)
     return [p for p in parts if p]

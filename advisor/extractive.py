@@ -15,15 +15,26 @@ MAX_SENTENCES = 4
 MAX_CHARS = 600
 
 
-def extractive_answer(question: str, passages: Sequence[Passage], lang: str) -> str:
-    question_terms = set(tokenize(question))
+def extractive_label(lang: str) -> str:
+    return load_prompt("extractive_label", lang)
+
+
+def extractive_answer(
+    question: str, passages: Sequence[Passage], lang: str, extra_terms: Sequence[str] = ()
+) -> str:
+    """The chosen sentences, one per line with their marker (without the label, which
+    ``extractive_label`` gives: it is not a claim and must not be cited). ``extra_terms``
+    are the question's key terms in the other language, from the glossary."""
+    question_terms = set(tokenize(question)) | set(tokenize(" ".join(extra_terms)))
+    phrases = [t for t in extra_terms if len(t) >= 2]
     scored: list[tuple[float, int, int, str]] = []
     for n, passage in enumerate(passages, start=1):
         for position, sentence in enumerate(split_sentences(passage.text)):
-            if len(sentence) < 8:
-                continue
+            if len(sentence) < 8 or sentence.lstrip().startswith("#"):
+                continue  # fragments and Markdown headings say nothing on their own
             terms = set(tokenize(sentence))
-            overlap = len(terms & question_terms) / (len(question_terms) or 1)
+            shared = len(terms & question_terms) + sum(2 for t in phrases if t in sentence)
+            overlap = shared / (len(question_terms) or 1)
             # retrieval rank is the prior: it also carries cross-language matches, where
             # the question's words cannot overlap the passage's
             prior = 1.0 / (n + 1)
@@ -37,6 +48,4 @@ def extractive_answer(question: str, passages: Sequence[Passage], lang: str) -> 
         chosen.append((n, position, sentence))
         used += len(sentence)
     chosen.sort()  # passage order, then sentence order: reads more naturally
-    label = load_prompt("extractive_label", lang)
-    lines = [f"- {sentence.rstrip()}[{n}]" for n, _, sentence in chosen]
-    return label + "\n\n" + "\n".join(lines)
+    return "\n".join(f"- {sentence.rstrip()}[{n}]" for n, _, sentence in chosen)

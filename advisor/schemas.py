@@ -38,8 +38,12 @@ class Answer:
     standalone_question: str = ""
     latency_s: float = 0.0
     first_token_s: float | None = None
-    refusal_reason: str = ""  # "no_evidence" (retrieval gate) | "model" (the model said so)
+    #: "no_evidence" (retrieval gate) | "model" (the model said so) | "unsupported" (every
+    #: claim stated a figure absent from the evidence)
+    refusal_reason: str = ""
     removed_markers: list[str] = field(default_factory=list)
+    #: answer sentences removed because they stated a figure absent from the evidence
+    dropped_claims: list[str] = field(default_factory=list)
 
     def to_record(self, record_id: str | int | None = None) -> dict[str, Any]:
         return {

@@ -76,7 +76,17 @@ class ChunkSource(Protocol):
 
     def committed_versions(self) -> dict[str, str]: ...
 
-    def iter_chunks(self, where: dict[str, Any] | None = None) -> Iterable[Any]: ...
+    def iter_chunks(
+        self, where: dict[str, Any] | None = None, *, embeddings: bool = False
+    ) -> Iterable[Any]: ...
+
+
+class SyncFollower(Protocol):
+    """Another index kept in step by the same sync (``vectorstore.dense.DenseIndex``)."""
+
+    def add(self, chunk_id: str, vector: Any, metadata: dict[str, Any], text: str) -> None: ...
+
+    def remove_document(self, doc_id: str) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,20 +147,25 @@ class KeywordIndex:
             self._versions.pop(doc_id, None)
             return len(chunk_ids)
 
-    def sync(self, source: ChunkSource) -> tuple[int, int]:
-        """Bring the index in line with ``source``; returns (documents added, removed)."""
+    def sync(self, source: ChunkSource, follower: SyncFollower | None = None) -> tuple[int, int]:
+        """Bring the index (and ``follower``) in line with ``source``; returns (documents
+        added, removed)."""
         with self._lock:
             committed = source.committed_versions()
             stale = [d for d, sha in self._versions.items() if committed.get(d) != sha]
             for doc_id in stale:
                 self.remove_document(doc_id)
+                if follower is not None:
+                    follower.remove_document(doc_id)
             missing = {d: sha for d, sha in committed.items() if self._versions.get(d) != sha}
             if missing:
                 where: dict[str, Any] | None
                 ids = sorted(missing)
                 where = {"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}}
-                for chunk in source.iter_chunks(where=where):
+                for chunk in source.iter_chunks(where=where, embeddings=follower is not None):
                     self.add(chunk.chunk_id, chunk.text, chunk.metadata)
+                    if follower is not None:
+                        follower.add(chunk.chunk_id, chunk.embedding, chunk.metadata, chunk.text)
                 self._versions.update(missing)
             if stale or missing:
                 log.info("keyword index: +%d / -%d document(s)", len(missing), len(stale))

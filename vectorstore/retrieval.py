@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from vectorstore.embeddings import E5Embeddings
+from vectorstore.dense import DenseIndex
+from vectorstore.embeddings import EMBEDDING_DIM, E5Embeddings
 from vectorstore.keyword import KeywordIndex
 from vectorstore.store import KnowledgeBase
 
@@ -112,14 +113,15 @@ class _Candidate:
 class SearchableKB:
     """A knowledge base together with its keyword index, kept in step on every search."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, dim: int = EMBEDDING_DIM) -> None:
         self.kb = kb
         self.keywords = KeywordIndex()
+        self.vectors = DenseIndex(dim)
         self._lock = threading.Lock()
 
     def sync(self) -> dict[str, str]:
         with self._lock:
-            self.keywords.sync(self.kb)
+            self.keywords.sync(self.kb, follower=self.vectors)
             return self.keywords.versions
 
 
@@ -202,7 +204,7 @@ class HybridRetriever:
             for name, text, lang in searches:
                 vector = np.asarray([embedded[text]], dtype=np.float32)
                 lists.setdefault(f"vec:{name}:{lang}", []).extend(
-                    self._vector_hits(source, vector, lang, flt, versions)
+                    self._vector_hits(source, vector, lang, flt)
                 )
             lists.setdefault("bm25", []).extend(self._keyword_hits(source, query, flt, None))
             if terms and other:
@@ -265,26 +267,20 @@ class HybridRetriever:
         vector: Any,
         lang: str,
         flt: RetrievalFilter,
-        versions: dict[str, str],
     ) -> list[tuple[float, Passage, dict[str, Any]]]:
-        got = source.kb.chunks.query(
-            query_embeddings=vector,
-            n_results=self.per_list_k,
-            where=flt.where(lang),
-            include=["documents", "metadatas", "distances"],
-        )
-        ids = got["ids"][0]
-        docs = (got["documents"] or [[]])[0]
-        metas = (got["metadatas"] or [[]])[0]
-        dists = (got["distances"] or [[]])[0]
-        hits = []
-        for cid, text, meta, dist in zip(ids, docs, metas, dists, strict=True):
-            meta = dict(meta)
-            if versions.get(str(meta.get("doc_id"))) != meta.get("doc_sha256"):
-                continue  # a write in progress or interrupted: not committed
-            passage = Passage.from_metadata(cid, text or "", meta, source.kb.name)
-            hits.append((1.0 - float(dist), passage, meta))
-        return hits
+        # exact search over the committed chunks (vectorstore/dense.py says why not Chroma's
+        # approximate index)
+        def accept(meta: dict[str, Any]) -> bool:
+            return flt.accepts(meta) and meta.get("lang") == lang
+
+        return [
+            (
+                hit.similarity,
+                Passage.from_metadata(hit.chunk_id, hit.text, hit.metadata, source.kb.name),
+                hit.metadata,
+            )
+            for hit in source.vectors.search(vector[0], k=self.per_list_k, accept=accept)
+        ]
 
     def _keyword_hits(
         self, source: SearchableKB, query: str, flt: RetrievalFilter, lang: str | None
@@ -325,17 +321,13 @@ class HybridRetriever:
 
     def passage_vectors(self, passages: Sequence[Passage]) -> np.ndarray:
         """The stored embeddings of ``passages`` (rows in the same order)."""
-        by_kb = {source.kb.name: source.kb for source in self.sources}
+        by_kb = {source.kb.name: source for source in self.sources}
         out = np.zeros((len(passages), self.embeddings.dim), dtype=np.float32)
-        for kb_name in {p.kb for p in passages}:
-            rows = [i for i, p in enumerate(passages) if p.kb == kb_name]
-            ids = [passages[i].chunk_id for i in rows]
-            got = by_kb[kb_name].chunks.get(ids=ids, include=["embeddings"])
-            embeddings = got["embeddings"] if got["embeddings"] is not None else []
-            vectors = dict(zip(got["ids"], list(embeddings), strict=True))
-            for i in rows:
-                if passages[i].chunk_id in vectors:
-                    out[i] = np.asarray(vectors[passages[i].chunk_id], dtype=np.float32)
+        for i, passage in enumerate(passages):
+            source = by_kb.get(passage.kb)
+            vector = source.vectors.vector(passage.chunk_id) if source is not None else None
+            if vector is not None:
+                out[i] = vector
         return out
 
     def support_matrix(self, sentences: Sequence[str], passages: Sequence[Passage]) -> np.ndarray:

@@ -125,6 +125,7 @@ class StoredChunk:
     chunk_id: str
     text: str
     metadata: dict[str, Any]
+    embedding: Any = None  # the stored vector, when asked for
 
 
 class KnowledgeBase:
@@ -318,12 +319,18 @@ class KnowledgeBase:
         self._client.delete_collection(self.chunks.name)
         self._client.delete_collection(self._catalog.name)
 
-    def iter_chunks(self, where: dict[str, Any] | None = None) -> Iterable[StoredChunk]:
-        """Every committed chunk (optionally filtered), for keyword indexes and inspection."""
+    def iter_chunks(
+        self, where: dict[str, Any] | None = None, *, embeddings: bool = False
+    ) -> Iterable[StoredChunk]:
+        """Every committed chunk (optionally filtered), for the search indexes and inspection;
+        with ``embeddings``, each chunk carries its stored vector."""
         versions = self.committed_versions()
-        got = self.chunks.get(where=where, include=["documents", "metadatas"])
-        for cid, text, meta in zip(
-            got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+        include: list[Any] = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
+        got = self.chunks.get(where=where, include=include)
+        stored = got.get("embeddings")
+        vectors: list[Any] = [None] * len(got["ids"]) if stored is None else list(stored)
+        for cid, text, meta, vector in zip(
+            got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True
         ):
             if versions.get(str(meta.get("doc_id"))) == meta.get("doc_sha256"):
-                yield StoredChunk(cid, text or "", dict(meta))
+                yield StoredChunk(cid, text or "", dict(meta), vector)

@@ -1,0 +1,113 @@
+"""Figures in an answer must come from the evidence.
+
+Policy advice lives on its numbers (a 50 % reward, a 15-day notice, a fine of 10,000 to 50,000
+yuan, the year 2011), and a small model is most tempted to invent exactly those. This module
+reads the numeric values written in Arabic digits, Chinese numerals (十五日, 百分之七十, 一万元)
+and English number words (thirty days, fifty thousand), so that a figure stated in one form in
+the answer is matched against the same value in another form in the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+_CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
+# 1,000 / 10000 / 2.5 / 50%; a digit run glued to letters (e.g. "e5", "GB18030") is a name
+_ARABIC = re.compile(r"(?<![A-Za-z\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![A-Za-z\d.,])\d+(?:\.\d+)?")
+_ARABIC_WAN = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿)")
+
+_EN_SMALL = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_EN_SCALE = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+_EN_WORD = "|".join(sorted([*_EN_SMALL, *_EN_SCALE], key=len, reverse=True))
+_EN_RUN = re.compile(rf"\b(?:{_EN_WORD})(?:[\s-]+(?:and[\s-]+)?(?:{_EN_WORD}))*\b", re.I)
+
+# citation markers and list labels are not figures
+_MARKERS = re.compile(r"[\[【［]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]】］]")
+_LIST_LABEL = re.compile(r"^\s*(?:\d{1,2}[.)、]|[（(]\d{1,2}[)）])\s*", re.M)
+# ordinal words in Chinese (第一, 其一, 一是, 之一) carry no figure
+_CN_ORDINAL = re.compile(
+    r"第[零〇一二两三四五六七八九十百千]+(?![零〇一二两三四五六七八九十百千条款项章节编])"
+    r"|[一二三四五六七八九十]是|之一|其[一二三四五]"
+)
+_CN_HAS_DIGIT = re.compile(r"[零〇一二两三四五六七八九]")
+
+
+def _chinese_value(run: str) -> int | None:
+    if all(ch in _CN_DIGITS for ch in run):  # digit by digit: 二〇一一 -> 2011
+        return int("".join(str(_CN_DIGITS[ch]) for ch in run)) if len(run) > 1 else _CN_DIGITS[run]
+    total, section, digit = 0, 0, None
+    for ch in run:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            section += (1 if digit is None else digit) * _CN_UNITS[ch]
+            digit = None
+        elif ch in _CN_BIG:
+            section += digit or 0
+            total += (section or 1) * _CN_BIG[ch]
+            section, digit = 0, None
+    return total + section + (digit or 0)
+
+
+def _english_value(run: str) -> int:
+    total, current = 0, 0
+    for word in re.split(r"[\s-]+", run.lower()):
+        if word == "and":
+            continue
+        if word in _EN_SMALL:
+            current += _EN_SMALL[word]
+        elif word == "hundred":
+            current = (current or 1) * 100
+        else:
+            total += (current or 1) * _EN_SCALE[word]
+            current = 0
+    return total + current
+
+
+def _number(value: float) -> float:
+    return round(value, 4)
+
+
+def figures(text: str) -> set[float]:
+    """The numeric values written in ``text``, whatever the notation."""
+    text = _MARKERS.sub(" ", text)
+    text = _LIST_LABEL.sub(" ", text)
+    found: set[float] = set()
+    for match in _ARABIC_WAN.finditer(text):  # 5万 -> 50000
+        found.add(_number(float(match.group(1)) * _CN_BIG[match.group(2)]))
+    text = _ARABIC_WAN.sub(" ", text)
+    for match in _ARABIC.finditer(text):
+        found.add(_number(float(match.group().replace(",", ""))))
+    text = text.replace("百分之", " ").replace("千分之", " ")  # 百分之七十 -> 70
+    for match in _CN_RUN.finditer(_CN_ORDINAL.sub(" ", text)):
+        if not _CN_HAS_DIGIT.search(match.group()):
+            continue  # 十分, 千万 (by all means), 万一: words, not figures
+        value = _chinese_value(match.group())
+        if value is not None:
+            found.add(_number(value))
+    for match in _EN_RUN.finditer(text):
+        found.add(_number(_english_value(match.group())))
+    return found
+
+
+#: values too small to police: counts like "two ways", "three parties" are written freely
+SMALL = 10
+
+
+def unsupported_figures(claim: str, evidence: Iterable[str]) -> set[float]:
+    """Values in ``claim`` above ``SMALL`` that no evidence text contains."""
+    known: set[float] = set()
+    for text in evidence:
+        known |= figures(text)
+    return {v for v in figures(claim) if v > SMALL and v not in known}
