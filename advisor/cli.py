@@ -161,6 +161,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="a college plan to answer from (indexed privately, then removed)",
     )
 
+    review = sub.add_parser("review", help="grade a college plan against the rubric")
+    review.add_argument("plan", type=Path, metavar="PLAN_FILE")
+    review.add_argument("--out", type=Path, required=True, metavar="REPORT_FILE")
+    review.add_argument("--kb", help="knowledge base for the recommendations")
+    review.add_argument(
+        "--lang", choices=("zh", "en"), help="report language (default: the plan's)"
+    )
+
     evaluate = sub.add_parser("eval", help="evaluate the advisor on a question set")
     evaluate.add_argument("eval_set", type=Path, metavar="SET_FILE")
     evaluate.add_argument("--kb")
@@ -329,6 +337,35 @@ def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
     return 1 if failed else 0
 
 
+def _cmd_review(args: argparse.Namespace, service: AdvisorService) -> int:
+    from tqdm import tqdm
+
+    from advisor.review import REPORT_SUFFIXES, load_rubric, review_plan, write_report
+
+    if args.out.suffix.lower() not in REPORT_SUFFIXES:
+        raise ConfigError(f"--out must end in one of {' '.join(REPORT_SUFFIXES)}")
+    bar = tqdm(
+        total=len(load_rubric()),
+        desc="dimensions",
+        unit="dim",
+        file=sys.stderr,
+        disable=not sys.stderr.isatty() and not os.environ.get("ADVISOR_PROGRESS"),
+    )
+    try:
+        report = review_plan(
+            service, args.plan, kb=args.kb, lang=args.lang, progress=lambda _key: bar.update(1)
+        )
+    finally:
+        bar.close()
+    written = write_report(report, args.out)
+    counts = report.counts()
+    print(
+        f"{report.plan}: {counts['covered']} covered, {counts['partial']} partial, "
+        f"{counts['missing']} missing ({report.score:.0%}) -> {', '.join(map(str, written))}"
+    )
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace, service: AdvisorService) -> int:
     from advisor.evaluation import load_eval_set, run_eval
 
@@ -401,6 +438,7 @@ def main(argv: Sequence[str] | None = None, *, service: AdvisorService | None = 
         "ingest": _cmd_ingest,
         "ask": _cmd_ask,
         "batch": _cmd_batch,
+        "review": _cmd_review,
         "eval": _cmd_eval,
         "kb": _cmd_kb,
     }
