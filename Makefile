@@ -101,7 +101,7 @@ lint: $(STAMP_CORE) $(STAMP_LLM) $(STAMP_DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@# a package folder with no Python yet (prompts/ may hold only templates) is skipped
-	$(VENV)/bin/mypy $$(for pkg in advisor ingest vectorstore prompts; do \
+	$(VENV)/bin/mypy $$(for pkg in advisor ingest vectorstore prompts pages; do \
 	  compgen -G "$$pkg/*.py" >/dev/null && echo "$$pkg"; done)
 
 bench: setup $(STAMP_DEV)

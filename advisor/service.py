@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from advisor.chain import Advisor
+    from advisor.conversations import ConversationStore
     from vectorstore.embeddings import E5Embeddings
 
 log = logging.getLogger(__name__)
@@ -172,12 +173,38 @@ class AdvisorService:
         sources = [self.searchable(name) for name in (kbs or [self.settings.kb])]
         return HybridRetriever(sources, self.embeddings)
 
-    def advisor(self, kbs: list[str] | None = None) -> Advisor:
+    def advisor(
+        self,
+        kbs: list[str] | None = None,
+        *,
+        backend: str | None = None,
+        top_k: int | None = None,
+    ) -> Advisor:
+        """An advisor over ``kbs``; ``backend`` (local / openai / extractive) and ``top_k``
+        override the settings, e.g. for one browser session."""
         from advisor.chain import Advisor, ChainConfig
+        from advisor.llm import build_chat_model, describe_llm
 
-        config = ChainConfig(top_k=self.settings.top_k, min_similarity=self.settings.min_similarity)
-        return Advisor(
-            self.chat_model, self.retriever(kbs), llm_label=self.llm_label, config=config
+        config = ChainConfig(
+            top_k=top_k or self.settings.top_k, min_similarity=self.settings.min_similarity
+        )
+        if backend is None or backend == self.settings.llm:
+            chat_model, label = self.chat_model, self.llm_label
+        else:
+            settings = self.settings.model_copy(update={"llm": backend})
+            chat_model = self._component(
+                f"chat_model:{backend}", lambda: build_chat_model(settings)
+            )
+            label = describe_llm(settings)
+        return Advisor(chat_model, self.retriever(kbs), llm_label=label, config=config)
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """Chat conversations, kept in SQLite under the data dir."""
+        from advisor.conversations import ConversationStore
+
+        return self._component(
+            "conversations", lambda: ConversationStore(self.settings.data_dir / "app.sqlite3")
         )
 
     @contextmanager

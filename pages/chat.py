@@ -1,16 +1,166 @@
-"""Chat page. The cited answer chain is not built yet: this page says so plainly."""
+"""Chat: streamed, cited answers; conversations kept across restarts (sidebar to reopen, rename,
+delete, start new); thumbs up/down with a comment per answer; export to Markdown and DOCX."""
+
+from __future__ import annotations
+
+from typing import Any
 
 import streamlit as st
 
-from pages.common import get_service
+from advisor.chain import FinalEvent, StatusEvent, TokenEvent
+from advisor.errors import AdvisorError
+from pages.common import get_service, render_sources, session_advisor, session_backend
+
+STAGES = {
+    "condense": "理解追问 Reading the follow-up…",
+    "retrieve": "检索知识库 Searching the knowledge base…",
+    "generate": "生成回答 Writing the answer…",
+}
+
+service = get_service()
+store = service.conversations
+
+
+def current_conversation() -> str:
+    conversation_id = st.session_state.get("conversation_id")
+    known = {c.id for c in store.list_conversations()}
+    if conversation_id not in known:
+        existing = store.list_conversations()
+        conversation_id = existing[0].id if existing else store.create().id
+        st.session_state["conversation_id"] = conversation_id
+    return str(conversation_id)
+
+
+# ---------------------------------------------------------------------------- sidebar
+
+with st.sidebar:
+    st.subheader("对话 Conversations")
+    if st.button("➕ 新对话 New", key="new_conversation", width="stretch"):
+        st.session_state["conversation_id"] = store.create().id
+        st.rerun()
+    conversation_id = current_conversation()
+    for conversation in store.list_conversations():
+        is_current = conversation.id == conversation_id
+        if st.button(
+            ("▶ " if is_current else "") + conversation.title,
+            key=f"open_{conversation.id}",
+            width="stretch",
+            type="primary" if is_current else "secondary",
+        ):
+            st.session_state["conversation_id"] = conversation.id
+            st.rerun()
+    current = store.get(conversation_id)
+    with st.expander("管理当前对话 Manage this conversation"):
+        title = st.text_input("标题 Title", value=current.title, key=f"title_{conversation_id}")
+        if st.button("重命名 Rename", key="rename") and title.strip():
+            store.rename(conversation_id, title)
+            st.rerun()
+        if st.button("🗑 删除 Delete", key="delete"):
+            store.delete(conversation_id)
+            st.session_state.pop("conversation_id", None)
+            st.rerun()
+        st.download_button(
+            "导出 Markdown",
+            store.export_markdown(conversation_id),
+            file_name="conversation.md",
+            mime="text/markdown",
+            key="export_md",
+        )
+        st.download_button(
+            "导出 DOCX",
+            store.export_docx(conversation_id),
+            file_name="conversation.docx",
+            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            key="export_docx",
+        )
+
+# ---------------------------------------------------------------------------- messages
 
 st.title("产教融合顾问 · Collaboration Advisor")
-service = get_service()
-st.info(
-    '浏览器中的对话功能即将上线；现在可以在命令行提问：`python -m advisor ask "问题"`，'
-    "或用 `python -m advisor batch` 批量问答。\n\n"
-    "Chat in the browser is not available yet in this version; ask from the command line with "
-    '`python -m advisor ask "QUESTION"` or answer a file of questions with '
-    "`python -m advisor batch`. The knowledge base page lists the indexed documents."
+st.caption(
+    f"知识库 Knowledge base: `{service.settings.kb}` · "
+    f"回答方式 Backend: `{session_backend(service)}` · "
+    "用中文或英文提问，回答都标注来源。Ask in Chinese or English; answers cite their sources."
 )
-st.caption(f"Knowledge base: `{service.settings.kb}` · data: `{service.settings.data_dir}`")
+
+
+def show_answer(content: str, record: dict[str, Any] | None) -> None:
+    record = record or {}
+    if record.get("error"):
+        st.error(f"出错了 Something went wrong: {record['error']}")
+        return
+    if record.get("refused"):
+        st.warning(
+            "知识库中没有足够的依据回答这个问题，因此没有作答。可以换个问法，或在“知识库”页面导入相关文件。\n\n"
+            "The knowledge base holds no adequate evidence for this question, so the advisor "
+            "did not guess. Rephrase it, or add documents on the knowledge base page."
+        )
+        return
+    st.markdown(content)
+    render_sources(record)
+
+
+def feedback_widgets(message_id: int, rating: int | None, comment: str) -> None:
+    key = f"fb_{message_id}"
+    chosen = st.feedback("thumbs", key=key)
+    if chosen is None and rating is not None:
+        st.caption(
+            "已评价 Rated: " + ("👍" if rating else "👎") + (f" · {comment}" if comment else "")
+        )
+    if chosen is not None:
+        note = st.text_input(
+            "补充意见（可选）Comment (optional)", value=comment, key=f"fbc_{message_id}"
+        )
+        if st.button("提交评价 Send feedback", key=f"fbs_{message_id}"):
+            store.set_feedback(message_id, int(chosen), note)
+            st.toast("已记录，谢谢！ Thanks for the feedback.")
+
+
+for message in store.messages(conversation_id):
+    with st.chat_message(message.role):
+        if message.role == "user":
+            st.markdown(message.content)
+        else:
+            show_answer(message.content, message.record)
+            if message.record and not message.record.get("error"):
+                feedback_widgets(message.id, message.rating, message.comment)
+
+# ---------------------------------------------------------------------------- a new question
+
+question = st.chat_input("请输入问题 Ask a question…")
+if question and question.strip():
+    question = question.strip()
+    history = store.history(conversation_id)
+    store.add_message(conversation_id, "user", question)
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        final: Any = None
+        status = st.empty()
+
+        def tokens() -> Any:
+            global final
+            for event in advisor.stream(question, history):
+                if isinstance(event, StatusEvent):
+                    status.caption(STAGES.get(event.stage, event.stage))
+                elif isinstance(event, TokenEvent):
+                    yield event.text
+                elif isinstance(event, FinalEvent):
+                    final = event.answer
+
+        try:
+            advisor = session_advisor(service)
+            streamed = st.write_stream(tokens())
+            status.empty()
+        except (AdvisorError, ValueError) as exc:
+            status.empty()
+            record = {"error": str(exc)}
+            store.add_message(conversation_id, "assistant", str(exc), record)
+            st.error(f"出错了 Something went wrong: {exc}")
+        else:
+            record = final.to_record()
+            for context, passage in zip(record["contexts"], final.contexts, strict=True):
+                context["section"] = passage.section
+            record["lang"] = final.lang
+            store.add_message(conversation_id, "assistant", final.answer, record)
+            st.rerun()  # show the checked answer (markers verified) with its sources

@@ -1,12 +1,118 @@
-"""What every page shares: the service, built once per process."""
+"""What every page shares: the service (built once per process, lazily), the session's
+choices (backend, top-k), and small rendering helpers."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
 
 import streamlit as st
 
 from advisor.service import AdvisorService
+from ingest.pipeline import FileOutcome
+
+BACKENDS = ("local", "openai", "extractive")
+BACKEND_LABELS = {
+    "local": "本地模型 Local model",
+    "openai": "OpenAI 兼容服务 OpenAI-compatible",
+    "extractive": "摘录模式（无模型）Extractive (no LLM)",
+}
 
 
-@st.cache_resource(show_spinner="正在加载知识库 Loading the knowledge base…")
+@st.cache_resource(show_spinner=False)
 def get_service() -> AdvisorService:
+    """One service per process. Building it is cheap: the embedder, the store and the model
+    are loaded on first use, so the first page paints at once."""
     return AdvisorService()
+
+
+def session_backend(service: AdvisorService) -> str:
+    return str(st.session_state.get("backend", service.settings.llm))
+
+
+def session_top_k(service: AdvisorService) -> int:
+    return int(st.session_state.get("top_k", service.settings.top_k))
+
+
+def session_advisor(service: AdvisorService, kbs: list[str] | None = None) -> Any:
+    """The advisor with this session's backend and top-k, loading what it needs with a
+    visible status the first time (the local model takes a few seconds)."""
+    backend = session_backend(service)
+    key = f"chat_model:{backend}" if backend != service.settings.llm else "chat_model"
+    if key not in service._components and backend != "extractive":
+        with st.status("正在加载模型 Loading the model…", expanded=False) as status:
+            advisor = service.advisor(kbs, backend=backend, top_k=session_top_k(service))
+            status.update(label="模型已就绪 Model ready", state="complete")
+            return advisor
+    if "embeddings" not in service._components:
+        with st.spinner("正在加载嵌入模型 Loading the embedding model…"):
+            _ = service.embeddings
+    return service.advisor(kbs, backend=backend, top_k=session_top_k(service))
+
+
+def render_sources(record: dict[str, Any]) -> None:
+    """Numbered sources under an answer: document, page, section, the quote in an expander."""
+    contexts = {c["rank"]: c for c in record.get("contexts", [])}
+    for c in record.get("citations", []):
+        page = f" · 第 {c['page']} 页 p. {c['page']}" if c.get("page") else ""
+        section = contexts.get(c["n"], {}).get("section", "")
+        label = f"[{c['n']}] {c['source']}{page}" + (f" · {section}" if section else "")
+        with st.expander(label):
+            st.markdown(f"> {c['quote']}")
+
+
+class StreamlitIngestProgress:
+    """Per-file progress for ``AdvisorService.ingest``: a bar over files, the current stage,
+    and one line per finished file with its outcome."""
+
+    ICONS: ClassVar[dict[str, str]] = {
+        "indexed": "✅",
+        "replaced": "🔁",
+        "unchanged": "⏸️",
+        "failed": "❌",
+    }
+
+    def __init__(self) -> None:
+        self.bar = st.progress(0.0, text="准备中 Preparing…")
+        self.stage_line = st.empty()
+        self.outcomes: list[FileOutcome] = []
+        self._total = 1
+        self._index = 0
+        self._stage_total: int | None = None
+        self._stage_done = 0
+        self._name = ""
+
+    def file_started(self, path: Path, index: int, total: int) -> None:
+        self._total, self._index, self._name = max(total, 1), index, path.name
+        self.bar.progress(index / self._total, text=f"{index + 1}/{total} · {path.name}")
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        self._stage_total, self._stage_done = total, 0
+        self.stage_line.caption(f"{self._name}: {name}" + (f" 0/{total}" if total else ""))
+
+    def advance(self, n: int = 1) -> None:
+        self._stage_done += n
+        if self._stage_total:
+            self.stage_line.caption(f"{self._name}: {self._stage_done}/{self._stage_total}")
+
+    def file_finished(self, outcome: FileOutcome) -> None:
+        self.outcomes.append(outcome)
+        self.bar.progress(min((self._index + 1) / self._total, 1.0), text=outcome.source)
+
+    def done(self) -> None:
+        self.bar.progress(1.0, text="完成 Done")
+        self.stage_line.empty()
+
+
+def outcome_rows(outcomes: list[FileOutcome]) -> list[dict[str, Any]]:
+    return [
+        {
+            "": StreamlitIngestProgress.ICONS.get(o.status, ""),
+            "file": o.source,
+            "outcome": o.status,
+            "reason": o.message or o.reason,
+            "pages": o.pages,
+            "chunks": o.chunks,
+        }
+        for o in outcomes
+    ]

@@ -1,14 +1,80 @@
-"""Knowledge-base page: the documents of the current knowledge base."""
+"""Knowledge base: upload many files with a kind; per-file progress and outcome; the documents
+table with delete; a retrieval preview of what the advisor would read for a question."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 import streamlit as st
 
-from pages.common import get_service
+from advisor.errors import AdvisorError
+from ingest.types import KINDS
+from pages.common import StreamlitIngestProgress, get_service, outcome_rows
 
-st.title("知识库 · Knowledge base")
+KIND_LABELS = {
+    "policy": "政策法规 policy",
+    "case": "案例 case",
+    "plan": "学校方案 plan",
+    "other": "其他 other",
+}
+
 service = get_service()
 kb = service.knowledge_base()
+
+st.title("知识库 · Knowledge base")
+st.caption(f"`{service.settings.kb}` · {service.settings.data_dir}")
+
+# ---------------------------------------------------------------------------- upload
+
+with st.form("upload", clear_on_submit=True):
+    st.subheader("导入文件 Add documents")
+    files = st.file_uploader(
+        "PDF、Word、Markdown 或文本文件，可多选 PDF, DOCX, Markdown or text; several at once",
+        type=["pdf", "docx", "md", "txt"],
+        accept_multiple_files=True,
+    )
+    kind = st.selectbox(
+        "类型 Kind",
+        list(KINDS),
+        index=KINDS.index("policy"),
+        format_func=lambda k: KIND_LABELS.get(k, k),
+    )
+    submitted = st.form_submit_button("导入 Ingest", type="primary")
+
+if submitted and files:
+    with tempfile.TemporaryDirectory(prefix="advisor-upload-") as folder:
+        paths = []
+        for upload in files:
+            path = Path(folder) / Path(upload.name).name  # never a path from the browser
+            path.write_bytes(upload.getbuffer())
+            paths.append(path)
+        progress = StreamlitIngestProgress()
+        try:
+            report = service.ingest(
+                paths, options=service.ingest_options(kind=kind), progress=progress
+            )
+        except AdvisorError as exc:
+            st.error(str(exc))
+        else:
+            progress.done()
+            st.session_state["last_ingest"] = outcome_rows(report.outcomes)
+            counts = report.counts()
+            summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            (st.success if report.ok else st.warning)(
+                f"{len(report.outcomes)} 个文件 file(s): {summary} · {report.seconds:.1f} s"
+            )
+
+if st.session_state.get("last_ingest"):
+    st.dataframe(st.session_state["last_ingest"], hide_index=True, width="stretch")
+
+# ---------------------------------------------------------------------------- documents
+
+st.subheader("文档 Documents")
 docs = kb.list_documents()
-st.metric("文档 Documents", len(docs))
+left, right = st.columns(2)
+left.metric("文档 Documents", len(docs))
+right.metric("片段 Chunks", sum(d.chunks for d in docs))
 if docs:
     st.dataframe(
         [
@@ -25,5 +91,46 @@ if docs:
         width="stretch",
         hide_index=True,
     )
+    with st.form("delete"):
+        doomed = st.selectbox("删除文档 Delete a document", [d.source for d in docs])
+        confirm = st.checkbox("确认删除 I am sure")
+        if st.form_submit_button("删除 Delete") and confirm:
+            record = service.delete_document(doomed)
+            st.success(f"已删除 Deleted {record.source} ({record.chunks} chunks)")
+            st.rerun()
 else:
-    st.write("知识库为空。Empty: run `python -m advisor ingest PATH`.")
+    st.info("知识库为空，请先导入文件。The knowledge base is empty: add documents above.")
+
+# ---------------------------------------------------------------------------- preview
+
+st.subheader("检索预览 Retrieval preview")
+st.caption("顾问回答这个问题时会读到哪些片段 What the advisor would read for this question")
+probe = st.text_input("问题 Question", key="preview_question")
+if probe.strip() and docs:
+    with st.spinner("检索中 Searching…"):
+        from advisor.glossary import load_glossary
+        from ingest.lang import detect_lang
+
+        lang = detect_lang(probe)
+        passages = service.retriever().retrieve(
+            probe,
+            k=int(st.session_state.get("top_k", service.settings.top_k)),
+            query_lang=lang,
+            translated_terms=load_glossary().translate_terms(probe, lang),
+        )
+    st.dataframe(
+        [
+            {
+                "rank": p.rank,
+                "document": p.source,
+                "page": p.page,
+                "section": p.section,
+                "similarity": round(p.similarity or 0.0, 3),
+                "keyword": round(p.keyword_score or 0.0, 1),
+                "text": p.text[:300],
+            }
+            for p in passages
+        ],
+        hide_index=True,
+        width="stretch",
+    )

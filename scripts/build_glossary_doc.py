@@ -32,11 +32,21 @@ translation; the others are variants found in English writing on the subject.
 
 
 def rows() -> list[tuple[str, str, str]]:
+    """The field's terms. Place names (the TSV carries provinces and cities for retrieval) are
+    left out: a dictionary entry for 江苏 is not evidence about Jiangsu, and the advisor's
+    evidence check must not mistake it for some."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from advisor.grounding import is_place
+
     out = []
     for line in TSV.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         zh, _, en = line.partition("\t")
+        if is_place(zh.strip()):
+            continue
         terms = [t.strip() for t in en.split("|") if t.strip()]
         out.append((zh.strip(), terms[0], "; ".join(terms[1:])))
     return out
