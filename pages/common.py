@@ -110,7 +110,8 @@ def outcome_rows(outcomes: list[FileOutcome]) -> list[dict[str, Any]]:
             "": StreamlitIngestProgress.ICONS.get(o.status, ""),
             "file": o.source,
             "outcome": o.status,
-            "reason": o.message or o.reason,
+            "reason": o.reason,
+            "detail": o.message,
             "pages": o.pages,
             "chunks": o.chunks,
         }

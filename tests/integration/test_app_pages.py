@@ -1,11 +1,26 @@
-"""The Streamlit app starts and its pages render (streamlit.testing AppTest)."""
+"""Every page of the Streamlit app through streamlit.testing's AppTest, with the real store and
+embedder: a chat round-trip with a fake chat model (streamed, cited, kept across restarts,
+feedback, export), upload with per-file outcomes, delete, retrieval preview, a batch with
+downloads, a plan review, and the settings page."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from advisor.service import AdvisorService
 from tests.conftest import REPO_ROOT
+from tests.fakes import QueuedFakeChat
+from tests.pdfgen import write_pdf
+from tests.plans import GAPPED, as_docx_blocks
+
+KB_TEXT = (
+    "---\ntitle: 订单班\nkind: case\n---\n\n# 订单班\n\n"
+    "订单班由企业参与课程设计，企业承诺录用合格毕业生。学校负责教学组织和学生管理。\n"
+)
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture(autouse=True)
@@ -17,21 +32,191 @@ def _fresh_service_cache():
     st.cache_resource.clear()
 
 
-def test_chat_page_is_default_and_says_what_is_available() -> None:
-    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
-    assert not app.exception
+@pytest.fixture()
+def app_service(embeddings, tmp_path: Path) -> AdvisorService:
+    """The service the app will use (its cached get_service), with the session's embedder and
+    one document in the knowledge base."""
+    from pages.common import get_service
+
+    service = get_service()
+    service._components["embeddings"] = embeddings
+    doc = tmp_path / "order_class.md"
+    doc.write_text(KB_TEXT, encoding="utf-8")
+    assert service.ingest([doc]).ok
+    return service
+
+
+def start(page: str | None = None) -> AppTest:
+    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120).run()
+    assert not app.exception, app.exception
+    if page:
+        app.switch_page(page).run()
+        assert not app.exception, app.exception
+    return app
+
+
+def test_chat_round_trip_with_citations_history_feedback_and_export(app_service) -> None:
+    fake = QueuedFakeChat(
+        replies=[
+            "订单班由企业参与课程设计[1]。企业承诺录用合格毕业生[1]。",
+            "订单班 学校 职责",  # the follow-up rewrite
+            "学校负责教学组织和学生管理[1]。",
+        ]
+    )
+    app_service.use_chat_model(fake, "fake-model")
+    app = start()
     assert "Collaboration Advisor" in app.title[0].value
-    assert "not available yet" in app.info[0].body
+    app.chat_input[0].set_value("订单班里企业做什么？").run()
+    assert not app.exception, app.exception
+    assert any("订单班由企业参与课程设计[1]" in v for v in app.markdown.values)
+    # the numbered source with its quote in an expander
+    labels = [e.label for e in app.expander]
+    assert any(label.startswith("[1] order_class.md") for label in labels), labels
+    assert any("企业承诺录用合格毕业生" in v for v in app.markdown.values)
+
+    # a follow-up uses the history (the rewrite prompt saw the first question)
+    app.chat_input[0].set_value("那学校呢？").run()
+    assert not app.exception, app.exception
+    rewrite_prompt = str(fake.calls[1][-1].content)
+    assert "订单班里企业做什么" in rewrite_prompt and "那学校呢" in rewrite_prompt
+    assert any("学校负责教学组织和学生管理[1]" in v for v in app.markdown.values)
+
+    # kept across a restart: a new app (new session) reopens the same conversation
+    store = app_service.conversations
+    [conversation] = store.list_conversations()
+    assert conversation.title == "订单班里企业做什么？"
+    messages = store.messages(conversation.id)
+    assert [m.role for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[1].record["citations"][0]["source"] == "order_class.md"
+    again = start()
+    assert any("学校负责教学组织和学生管理[1]" in v for v in again.markdown.values)
+
+    # feedback on the first answer
+    again.feedback[0].set_value(1).run()
+    again.text_input(key=f"fbc_{messages[1].id}").set_value("很清楚").run()
+    again.button(key=f"fbs_{messages[1].id}").click().run()
+    assert not again.exception, again.exception
+    rated = store.messages(conversation.id)[1]
+    assert (rated.rating, rated.comment) == (1, "很清楚")
+
+    # export
+    markdown = store.export_markdown(conversation.id)
+    assert "## 问 · Q: 订单班里企业做什么？" in markdown and "order_class.md" in markdown
+    labels = [b.label for b in again.get("download_button")]
+    assert "导出 Markdown" in labels and "导出 DOCX" in labels
 
 
-def test_knowledge_base_page_lists_documents(service, tmp_path) -> None:
-    note = tmp_path / "order_class.txt"
-    note.write_text("订单班由企业参与课程设计并承诺录用毕业生。", encoding="utf-8")
-    assert service.ingest([note]).ok
-    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
-    app.switch_page("pages/knowledge_base.py").run()
-    assert not app.exception
+def test_refused_answer_is_explained(app_service) -> None:
+    app_service.use_chat_model(QueuedFakeChat(replies=[]), "fake-model")
+    app = start()
+    app.chat_input[0].set_value("周末去杭州玩什么？").run()
+    assert not app.exception, app.exception
+    assert any("没有足够的依据" in w.value for w in app.warning)
+
+
+def test_conversations_can_be_started_renamed_and_deleted(app_service) -> None:
+    store = app_service.conversations
+    app = start()
+    [first] = store.list_conversations()
+    app.button(key="new_conversation").click().run()
+    assert len(store.list_conversations()) == 2
+    current = app.session_state["conversation_id"]
+    app.text_input(key=f"title_{current}").set_value("实训基地方案").run()
+    app.button(key="rename").click().run()
+    assert store.get(current).title == "实训基地方案"
+    app.button(key="delete").click().run()
+    assert [c.id for c in store.list_conversations()] == [first.id]
+
+
+def test_upload_lists_outcomes_then_documents_and_delete(app_service, tmp_path) -> None:
+    good = write_pdf(
+        tmp_path / "plan.pdf", ["学院与企业共建实训基地。企业派出工程师授课。"], chinese=True
+    )
+    app = start("pages/knowledge_base.py")
     assert app.metric[0].value == "1"
+    app.file_uploader[0].set_value(
+        [
+            ("plan.pdf", good.read_bytes(), "application/pdf"),
+            ("broken.pdf", b"%PDF-1.4 truncated", "application/pdf"),
+        ]
+    )
+    app.selectbox[0].set_value("case")
+    app.button[0].click().run()  # the form's submit button
+    assert not app.exception, app.exception
+    outcomes = app.dataframe[0].value
+    assert dict(zip(outcomes["file"], outcomes["outcome"], strict=True)) == {
+        "broken.pdf": "failed",
+        "plan.pdf": "indexed",
+    }
+    broken = outcomes[outcomes["file"] == "broken.pdf"]
+    assert broken["reason"].iloc[0] == "corrupt"
+    assert "not a readable PDF" in broken["detail"].iloc[0]
+    documents = app.dataframe[1].value
+    assert sorted(documents["document"]) == ["order_class.md", "plan.pdf"]
+    assert documents[documents["document"] == "plan.pdf"]["kind"].iloc[0] == "case"
+
+    # retrieval preview
+    app.text_input(key="preview_question").set_value("谁来授课？").run()
+    preview = app.dataframe[-1].value
+    assert preview["document"].iloc[0] == "plan.pdf"
+
+    # delete
+    app.selectbox[1].set_value("plan.pdf")
+    app.checkbox[0].check()
+    app.button[1].click().run()
+    assert not app.exception, app.exception
+    assert [d.source for d in app_service.list_documents()] == ["order_class.md"]
+
+
+def test_batch_with_plan_runs_and_offers_every_download(app_service, tmp_path) -> None:
+    app_service.use_chat_model(
+        QueuedFakeChat(
+            replies=["企业派驻工程师担任兼职教师[1]。", "订单班由企业参与课程设计[1]。"]
+        ),
+        "fake-model",
+    )
+    import docx
+
+    plan = tmp_path / "plan.docx"
+    document = docx.Document()
+    document.add_paragraph("学院与三家企业共建智能制造产业学院，企业派驻十二名工程师担任兼职教师。")
+    document.save(str(plan))
+    app = start("pages/batch.py")
+    app.file_uploader(key="batch_plans").set_value([("plan.docx", plan.read_bytes(), DOCX_MIME)])
+    questions = "question\n企业派了多少工程师？\n订单班里企业做什么？\n".encode()
+    app.file_uploader(key="batch_questions").set_value(("q.csv", questions, "text/csv"))
+    app.button(key="batch_run").click().run()
+    assert not app.exception, app.exception
     table = app.dataframe[0].value
-    assert list(table["document"]) == ["order_class.txt"]
-    assert list(table["lang"]) == ["zh"]
+    assert list(table["question"]) == ["企业派了多少工程师？", "订单班里企业做什么？"]
+    assert "plan.docx" in table["sources"].iloc[0]
+    labels = sorted(b.label for b in app.get("download_button"))
+    assert labels == ["下载 CSV", "下载 DOCX", "下载 Markdown", "下载 XLSX"]
+    # the plan's private scope is gone
+    assert app_service.list_knowledge_bases() == ["default"]
+
+
+def test_plan_review_from_the_batch_page(app_service, tmp_path) -> None:
+    from tests.pdfgen import write_docx
+
+    app_service.use_chat_model(None, "extractive (no LLM)")
+    plan = write_docx(tmp_path / "gapped.docx", as_docx_blocks(GAPPED))
+    app = start("pages/batch.py")
+    app.file_uploader(key="review_plan").set_value(("gapped.docx", plan.read_bytes(), DOCX_MIME))
+    app.button(key="review_run").click().run()
+    assert not app.exception, app.exception
+    assert any("缺失" in e.label and "治理与共同决策" in e.label for e in app.expander)
+    assert len(app.get("image")) == 1  # the coverage chart
+    labels = sorted(b.label for b in app.get("download_button"))
+    assert labels == ["下载报告 DOCX", "下载报告 JSON", "下载报告 MD"]
+
+
+def test_settings_page_shows_status_and_sets_the_session_backend(app_service) -> None:
+    app = start("pages/settings.py")
+    assert any("multilingual-e5-small" in v for v in app.markdown.values)
+    table = app.dataframe[0].value
+    assert list(table["knowledge base"]) == ["default"] and table["documents"].iloc[0] == 1
+    app.radio[0].set_value("extractive").run()
+    app.slider[0].set_value(4).run()
+    assert app.session_state["backend"] == "extractive" and app.session_state["top_k"] == 4
+    assert any("extractive" in v for v in app.markdown.values)

@@ -84,8 +84,14 @@ def test_negated_statements_are_not_evidence() -> None:
 
 
 def test_unwrap_joins_layout_wraps_only() -> None:
-    assert unwrap("理事会由学院、企\n业代表组成。\n\n二、企业参与") == "理事会由学院、企业代表组成。\n\n二、企业参与"
-    assert unwrap("the council meets\nevery quarter.\n- item") == "the council meets every quarter.\n- item"
+    assert (
+        unwrap("理事会由学院、企\n业代表组成。\n\n二、企业参与")
+        == "理事会由学院、企业代表组成。\n\n二、企业参与"
+    )
+    assert (
+        unwrap("the council meets\nevery quarter.\n- item")
+        == "the council meets every quarter.\n- item"
+    )
 
 
 def test_sentences_keep_their_page_across_a_page_break() -> None:
