@@ -32,13 +32,14 @@ STAMP_CORE := $(VENV)/.stamp-core-$(call files_hash,requirements.txt constraints
 STAMP_LLM  := $(VENV)/.stamp-llm-$(call files_hash,requirements-llm.txt constraints.txt)
 STAMP_DEV  := $(VENV)/.stamp-dev-$(call files_hash,requirements-dev.txt requirements.txt constraints.txt)
 
-.PHONY: help setup model model-small test run lint bench constraints clean clean-data
+.PHONY: help setup model model-small browser test run lint bench constraints clean clean-data
 
 help:
 	@echo "make run          set up, ingest the starter knowledge base, open http://localhost:$(PORT)"
 	@echo "make test         set up (with dev tools) and run the whole test suite"
 	@echo "make setup        .venv + requirements.txt + requirements-llm.txt + the bundled model"
 	@echo "make model-small  also fetch the smaller 0.5B model (optional)"
+	@echo "make browser      Debian chromium + chromium-driver for the browser test (apt)"
 	@echo "make lint         ruff check, ruff format --check, mypy"
 	@echo "make bench        run every bench/*.py"
 	@echo "make constraints  re-pin constraints.txt from the current .venv (review the diff)"
@@ -90,7 +91,16 @@ model-small: | $(PY)
 
 # ---- use ----------------------------------------------------------------------------------
 
-test: setup $(STAMP_DEV)
+# Debian's Chromium and ChromeDriver for the browser end-to-end test (tests/e2e); Playwright
+# for Python drives /usr/bin/chromium, so no browser is downloaded by Playwright itself.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -q chromium chromium-driver \
+	  || { $$sudo apt-get update -q && $$sudo apt-get install -y -q chromium chromium-driver; }
+
+test: setup $(STAMP_DEV) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 run: setup

@@ -55,7 +55,8 @@ def render_sources(record: dict[str, Any]) -> None:
     contexts = {c["rank"]: c for c in record.get("contexts", [])}
     for c in record.get("citations", []):
         page = f" · 第 {c['page']} 页 p. {c['page']}" if c.get("page") else ""
-        section = contexts.get(c["n"], {}).get("section", "")
+        # the last two levels of the section path say enough ("第四章 … > 第四十条")
+        section = " > ".join(contexts.get(c["n"], {}).get("section", "").split(" > ")[-2:])
         label = f"[{c['n']}] {c['source']}{page}" + (f" · {section}" if section else "")
         with st.expander(label):
             st.markdown(f"> {c['quote']}")

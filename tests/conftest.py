@@ -64,12 +64,18 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    command: list[str], ready: Callable[[], bool], log_path: Path, *, timeout_s: float = 120
+    command: list[str],
+    ready: Callable[[], bool],
+    log_path: Path,
+    *,
+    timeout_s: float = 120,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[None]:
     """Start a server process, wait until ``ready()``, stop it afterwards. Its output goes to
     ``log_path`` (a pipe nobody reads would fill up and block it)."""
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         deadline = time.monotonic() + timeout_s
         try:
             while not ready():
