@@ -169,6 +169,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "--lang", choices=("zh", "en"), help="report language (default: the plan's)"
     )
 
+    backup = sub.add_parser("backup", help="snapshot the knowledge bases and conversations")
+    backup.add_argument("out", type=Path, metavar="OUT.tar.gz")
+    restore = sub.add_parser("restore", help="restore a snapshot made by `backup`")
+    restore.add_argument("archive", type=Path, metavar="IN.tar.gz")
+    restore.add_argument(
+        "--force", action="store_true", help="replace knowledge bases and conversations present"
+    )
+
     evaluate = sub.add_parser("eval", help="evaluate the advisor on a question set")
     evaluate.add_argument("eval_set", type=Path, metavar="SET_FILE")
     evaluate.add_argument("--kb")
@@ -366,6 +374,36 @@ def _cmd_review(args: argparse.Namespace, service: AdvisorService) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace, service: AdvisorService) -> int:
+    from advisor.backup import backup
+
+    summary = backup(service, args.out)
+    kbs = ", ".join(
+        f"{name} ({c['documents']} documents, {c['chunks']} chunks)"
+        for name, c in summary.knowledge_bases.items()
+    )
+    print(
+        f"backed up {kbs or 'no knowledge base'}; "
+        f"{summary.conversations} conversation(s) -> {args.out}"
+    )
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace, service: AdvisorService) -> int:
+    from advisor.backup import restore
+
+    summary = restore(service, args.archive, force=args.force)
+    kbs = ", ".join(
+        f"{name} ({c['documents']} documents, {c['chunks']} chunks)"
+        for name, c in summary.knowledge_bases.items()
+    )
+    print(
+        f"restored and verified {kbs or 'no knowledge base'}; "
+        f"{summary.conversations} conversation(s)"
+    )
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace, service: AdvisorService) -> int:
     from advisor.evaluation import load_eval_set, run_eval
 
@@ -439,6 +477,8 @@ def main(argv: Sequence[str] | None = None, *, service: AdvisorService | None = 
         "ask": _cmd_ask,
         "batch": _cmd_batch,
         "review": _cmd_review,
+        "backup": _cmd_backup,
+        "restore": _cmd_restore,
         "eval": _cmd_eval,
         "kb": _cmd_kb,
     }

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -247,6 +247,37 @@ class KnowledgeBase:
         self._remove_chunks_except(doc_id, keep_sha=doc.sha256)
         self._put_record({**record.to_json(), "dirty": False})
         return record
+
+    def restore_document(
+        self, record: dict[str, Any], chunks: Sequence[StoredChunk]
+    ) -> DocumentRecord:
+        """Write a document exactly as a backup holds it (ids, metadata, vectors), with the
+        same all-or-nothing protocol as ``write_document``."""
+        doc_id, sha = str(record["doc_id"]), str(record["sha256"])
+        if any(c.metadata.get("doc_id") != doc_id or c.embedding is None for c in chunks):
+            raise StoreError(f"backup of {record.get('source')!r}: chunks do not match it")
+        existing = self._catalog.get(ids=[doc_id], include=["metadatas"])
+        previous = dict(existing["metadatas"][0]) if existing["metadatas"] else None
+        marker = dict(previous) if previous else {"doc_id": doc_id, "source": record["source"]}
+        marker.setdefault("sha256", "")
+        self._put_record({**marker, "dirty": True})
+        for start in range(0, len(chunks), WRITE_BATCH):
+            part = chunks[start : start + WRITE_BATCH]
+            self.chunks.upsert(
+                ids=[c.chunk_id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata for c in part],
+                embeddings=np.asarray([c.embedding for c in part], dtype=np.float32),
+            )
+        committed = {k: v for k, v in record.items() if k != "dirty"}
+        self._put_record({**committed, "dirty": True})  # commit point
+        self._remove_chunks_except(doc_id, keep_sha=sha)
+        self._put_record({**committed, "dirty": False})
+        return self._record_from_meta(committed)
+
+    def raw_catalogue(self) -> list[dict[str, Any]]:
+        """The committed catalogue records as stored (for backups)."""
+        return [m for m in self._raw_records() if m.get("sha256")]
 
     def _stored_chunks(self, doc: PreparedDocument, doc_id: str) -> list[StoredChunk]:
         stored = []
