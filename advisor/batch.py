@@ -266,3 +266,69 @@ def _write_docx(records: Sequence[dict[str, Any]], path: Path) -> None:
                 f"[{c['n']}] {c['source']}{page}: “{c['quote']}”", style="List Bullet"
             )
     document.save(str(path))
+
+
+# ------------------------------------------------------------------------ resumable runs
+
+
+class BatchJournal:
+    """Answers written as they are given, so that a batch killed midway resumes where it
+    stopped when run again with the same questions and output. The journal sits beside the
+    output (``.<name>.partial.jsonl``); its first line identifies the run (the questions and
+    the plans), each further line is one record, flushed and fsynced. It is removed once the
+    output is written."""
+
+    def __init__(self, out: Path, items: Sequence[QuestionItem], plans: Sequence[Path]) -> None:
+        import hashlib
+
+        self.path = out.with_name(f".{out.name}.partial.jsonl")
+        digest = hashlib.sha256()
+        for item in items:
+            digest.update(f"{item.id}\t{item.question}\n".encode())
+        for plan in plans:
+            digest.update(plan.name.encode() + b"\0" + plan.read_bytes())
+        self.run_id = digest.hexdigest()
+
+    def completed(self, items: Sequence[QuestionItem]) -> list[dict[str, Any]]:
+        """Records of the questions answered before, in order (empty when the journal belongs
+        to another run, or is missing). A torn last line (killed mid-write) is dropped."""
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        try:
+            header = json.loads(lines[0]) if lines else {}
+        except json.JSONDecodeError:
+            header = {}
+        if header.get("run") != self.run_id:
+            log.warning("ignoring %s: it belongs to another run", self.path.name)
+            return []
+        records: list[dict[str, Any]] = []
+        for line in lines[1:]:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                break
+            position = len(records)
+            if position >= len(items) or record.get("question") != items[position].question:
+                break
+            records.append(record)
+        return records
+
+    def start(self, done: Sequence[dict[str, Any]]) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(json.dumps({"run": self.run_id}) + "\n")
+            for record in done:
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        tmp.replace(self.path)
+
+    def append(self, record: dict[str, Any]) -> None:
+        import os
+
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def finish(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from advisor.errors import AdvisorError, ConfigError
+from advisor.errors import AdvisorError, ConfigError, InputFileError
 from advisor.service import AdvisorService
 from advisor.settings import Settings
 from ingest.pipeline import FileOutcome, IngestReport
@@ -314,17 +314,34 @@ def _cmd_ask(args: argparse.Namespace, service: AdvisorService) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
-    from advisor.batch import OUTPUT_SUFFIXES, answer_all, read_questions, write_results
+    from advisor.batch import (
+        OUTPUT_SUFFIXES,
+        BatchJournal,
+        answer_all,
+        read_questions,
+        write_results,
+    )
 
     if args.out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise ConfigError(f"--out must end in one of {' '.join(OUTPUT_SUFFIXES)}")
     items = read_questions(args.questions)
+    for plan in args.plan:
+        if not plan.is_file():
+            raise InputFileError(f"plan not indexed: no such file {plan}")
     from tqdm import tqdm
 
+    journal = BatchJournal(args.out, items, args.plan)
+    done = journal.completed(items)
+    if done:
+        print(
+            f"resuming: {len(done)} of {len(items)} question(s) already answered", file=sys.stderr
+        )
+    journal.start(done)
     with service.plan_scope(args.plan) as plan_kbs:
         advisor = service.advisor([service.settings.kb, *plan_kbs])
         bar = tqdm(
             total=len(items),
+            initial=len(done),
             desc="questions",
             unit="q",
             file=sys.stderr,
@@ -334,11 +351,16 @@ def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
         def answer_one(item: Any) -> dict[str, Any]:
             return advisor.answer(item.question, item.history).to_record(item.id)
 
-        records = answer_all(
-            items, answer_one, llm=advisor.llm_label, on_record=lambda _record: bar.update(1)
+        def on_record(record: dict[str, Any]) -> None:
+            journal.append(record)
+            bar.update(1)
+
+        records = done + answer_all(
+            items[len(done) :], answer_one, llm=advisor.llm_label, on_record=on_record
         )
         bar.close()
     write_results(records, args.out)
+    journal.finish()
     failed = sum(1 for r in records if r.get("error"))
     refused = sum(1 for r in records if r.get("refused"))
     print(f"{len(records)} question(s) answered, {refused} refused, {failed} failed -> {args.out}")

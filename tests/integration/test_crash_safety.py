@@ -1,0 +1,127 @@
+"""Crash safety with real processes and SIGKILL: an ingest killed at any moment leaves the store
+consistent and the next run finishes the job with no duplicate or orphan chunks; a batch killed
+midway resumes from where it stopped when run again with the same output."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from advisor.service import AdvisorService
+from advisor.settings import Settings
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def cli(data: Path, *args: str, llm: str = "extractive") -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_")}
+    env.update(ADVISOR_DATA_DIR=str(data), ADVISOR_LLM=llm)
+    return subprocess.Popen(
+        [sys.executable, "-m", "advisor", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def long_document(path: Path) -> Path:
+    """~120 articles: several seconds of embedding and several write batches."""
+    articles = [
+        f"第{i}条 学校与合作企业共同建设第{i}号实训基地，企业投入设备{i}台，"
+        f"学校安排{i % 7 + 1}名专业教师驻点指导，双方每学期联合评估一次实践教学质量。"
+        for i in range(1, 121)
+    ]
+    path.write_text("# 校企合作实施细则\n\n" + "\n\n".join(articles), encoding="utf-8")
+    return path
+
+
+def store_state(data: Path, embeddings) -> tuple[list[tuple[str, str, int]], list[str], int]:
+    service = AdvisorService(Settings(data_dir=data, llm="extractive"), embeddings=embeddings)
+    kb = service.knowledge_base()
+    documents = [(d.source, d.sha256, d.chunks) for d in kb.list_documents()]
+    all_ids = kb.chunks.get(include=[])["ids"]
+    dirty = kb._raw_records(where={"dirty": True})
+    return documents, all_ids, len(dirty)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory, embeddings):
+    """A clean ingest of the long document: what the store must hold, and how long it took."""
+    folder = tmp_path_factory.mktemp("crash")
+    doc = long_document(folder / "rules.md")
+    started = time.monotonic()
+    assert cli(folder / "reference", "ingest", str(doc)).wait(300) == 0
+    elapsed = time.monotonic() - started
+    documents, ids, _ = store_state(folder / "reference", embeddings)
+    return doc, elapsed, documents, ids
+
+
+# killed early (start-up, parsing), mid-embedding, and near the end (while writing)
+@pytest.mark.parametrize("fraction", [0.3, 0.8, 0.95])
+def test_ingest_killed_at_any_moment_is_finished_by_the_next_run(
+    tmp_path, embeddings, reference, fraction: float
+) -> None:
+    doc, elapsed, expected, expected_ids = reference
+    data = tmp_path / "data"
+    proc = cli(data, "ingest", str(doc))
+    time.sleep(elapsed * fraction)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+
+    # whatever was on disk at the kill, readers see nothing half-written ...
+    documents, _, _ = store_state(data, embeddings)
+    assert documents in ([], expected)
+    # ... and the next run finishes the job: the same chunks as a clean ingest, no orphans
+    again = cli(data, "ingest", str(doc))
+    assert again.wait(300) == 0, again.stderr.read() if again.stderr else ""
+    documents, ids, dirty = store_state(data, embeddings)
+    assert documents == expected
+    assert sorted(ids) == sorted(expected_ids)
+    assert len(ids) == len(set(ids)) and dirty == 0
+
+
+def test_batch_killed_midway_resumes_where_it_stopped(tmp_path) -> None:
+    data = tmp_path / "data"
+    kb_doc = tmp_path / "base.md"
+    kb_doc.write_text(
+        "# 订单班\n\n订单班由企业参与课程设计，企业承诺录用合格毕业生。学校负责教学组织。\n",
+        encoding="utf-8",
+    )
+    assert cli(data, "ingest", str(kb_doc)).wait(120) == 0
+    questions = tmp_path / "questions.txt"
+    asked = [f"订单班里企业做什么？（第{i}问）" for i in range(1, 61)]
+    questions.write_text("\n".join(asked) + "\n", encoding="utf-8")
+    out = tmp_path / "answers.jsonl"
+    journal = tmp_path / ".answers.jsonl.partial.jsonl"
+
+    proc = cli(data, "batch", str(questions), "--out", str(out))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if journal.exists() and len(journal.read_text(encoding="utf-8").splitlines()) > 6:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert not out.exists()
+    answered_before = len(journal.read_text(encoding="utf-8").splitlines()) - 1
+    assert 5 <= answered_before < 60
+
+    again = cli(data, "batch", str(questions), "--out", str(out))
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err.decode()
+    resumed = int(err.decode().split("resuming: ")[1].split(" of ")[0])
+    assert resumed >= answered_before - 1  # a torn last line is answered again
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["question"] for r in records] == asked
+    assert [r["id"] for r in records] == [str(i) for i in range(1, 61)]
+    assert all(r["answer"] and not r.get("error") for r in records)
+    assert not journal.exists()
