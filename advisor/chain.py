@@ -340,6 +340,17 @@ class Advisor:
         self.generation_chain = build_generation_chain(llm) if llm is not None else None
         self.glossary = load_glossary()
 
+    def warm_up(self) -> None:
+        """Prepare the model for both languages' prompts, where the backend supports it."""
+        warm = getattr(self.llm, "warm_up", None)
+        if callable(warm):
+            warm(
+                [
+                    render_prompt("answer_system", lang, refusal=load_prompt("refusal", lang))
+                    for lang in ("zh", "en")
+                ]
+            )
+
     def answer(
         self,
         question: str,

@@ -136,8 +136,10 @@ def split_keep(text: str) -> list[str]:
 
 
 def best_quote(passage: Passage, claims: Sequence[str]) -> str:
-    """The sentence of ``passage`` that shares most terms with the claims citing it."""
-    sentences = split_sentences(passage.text) or [passage.text.strip()]
+    """The sentence of ``passage`` that shares most terms with the claims citing it (a Markdown
+    heading line only when the passage has nothing else)."""
+    sentences = [s for s in split_sentences(passage.text) if not s.lstrip().startswith("#")]
+    sentences = sentences or split_sentences(passage.text) or [passage.text.strip()]
     claim_terms: set[str] = set()
     for claim in claims:
         claim_terms |= _terms(_strip_markers(claim))

@@ -396,16 +396,17 @@ def _cmd_review(args: argparse.Namespace, service: AdvisorService) -> int:
     return 0
 
 
+def _kb_counts(counts: dict[str, dict[str, int]]) -> str:
+    parts = [f"{n} ({c['documents']} documents, {c['chunks']} chunks)" for n, c in counts.items()]
+    return ", ".join(parts) or "no knowledge base"
+
+
 def _cmd_backup(args: argparse.Namespace, service: AdvisorService) -> int:
     from advisor.backup import backup
 
     summary = backup(service, args.out)
-    kbs = ", ".join(
-        f"{name} ({c['documents']} documents, {c['chunks']} chunks)"
-        for name, c in summary.knowledge_bases.items()
-    )
     print(
-        f"backed up {kbs or 'no knowledge base'}; "
+        f"backed up {_kb_counts(summary.knowledge_bases)}; "
         f"{summary.conversations} conversation(s) -> {args.out}"
     )
     return 0
@@ -415,12 +416,8 @@ def _cmd_restore(args: argparse.Namespace, service: AdvisorService) -> int:
     from advisor.backup import restore
 
     summary = restore(service, args.archive, force=args.force)
-    kbs = ", ".join(
-        f"{name} ({c['documents']} documents, {c['chunks']} chunks)"
-        for name, c in summary.knowledge_bases.items()
-    )
     print(
-        f"restored and verified {kbs or 'no knowledge base'}; "
+        f"restored and verified {_kb_counts(summary.knowledge_bases)}; "
         f"{summary.conversations} conversation(s)"
     )
     return 0

@@ -42,6 +42,7 @@ def session_advisor(service: AdvisorService, kbs: list[str] | None = None) -> An
     if key not in service._components and backend != "extractive":
         with st.status("正在加载模型 Loading the model…", expanded=False) as status:
             advisor = service.advisor(kbs, backend=backend, top_k=session_top_k(service))
+            advisor.warm_up()  # both languages' system prompts into the prompt cache
             status.update(label="模型已就绪 Model ready", state="complete")
             return advisor
     if "embeddings" not in service._components:

@@ -213,14 +213,7 @@ class KnowledgeBase:
 
         chunks = self._stored_chunks(doc, doc_id)
         try:
-            for start in range(0, len(chunks), WRITE_BATCH):
-                part = chunks[start : start + WRITE_BATCH]
-                self.chunks.upsert(
-                    ids=[c.chunk_id for c in part],
-                    documents=[c.text for c in part],
-                    metadatas=[c.metadata for c in part],
-                    embeddings=vectors[start : start + len(part)],
-                )
+            self._upsert(chunks, vectors)
         except Exception:
             # Put the store back as it was: drop what was added of the new version.
             self._remove_chunks_except(doc_id, keep_sha=str(marker["sha256"]))
@@ -261,19 +254,22 @@ class KnowledgeBase:
         marker = dict(previous) if previous else {"doc_id": doc_id, "source": record["source"]}
         marker.setdefault("sha256", "")
         self._put_record({**marker, "dirty": True})
+        self._upsert(chunks, np.asarray([c.embedding for c in chunks], dtype=np.float32))
+        committed = {k: v for k, v in record.items() if k != "dirty"}
+        self._put_record({**committed, "dirty": True})  # commit point
+        self._remove_chunks_except(doc_id, keep_sha=sha)
+        self._put_record({**committed, "dirty": False})
+        return self._record_from_meta(committed)
+
+    def _upsert(self, chunks: Sequence[StoredChunk], vectors: np.ndarray) -> None:
         for start in range(0, len(chunks), WRITE_BATCH):
             part = chunks[start : start + WRITE_BATCH]
             self.chunks.upsert(
                 ids=[c.chunk_id for c in part],
                 documents=[c.text for c in part],
                 metadatas=[c.metadata for c in part],
-                embeddings=np.asarray([c.embedding for c in part], dtype=np.float32),
+                embeddings=vectors[start : start + len(part)],
             )
-        committed = {k: v for k, v in record.items() if k != "dirty"}
-        self._put_record({**committed, "dirty": True})  # commit point
-        self._remove_chunks_except(doc_id, keep_sha=sha)
-        self._put_record({**committed, "dirty": False})
-        return self._record_from_meta(committed)
 
     def raw_catalogue(self) -> list[dict[str, Any]]:
         """The committed catalogue records as stored (for backups)."""

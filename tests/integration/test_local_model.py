@@ -93,3 +93,37 @@ def test_answers_english_question_in_english(local_llm: Any) -> None:
     assert len(words) >= 5, reply
     common = {"a", "an", "the", "and", "of", "to", "is", "in", "that", "between", "where"}
     assert common & set(re.findall(r"[a-z]+", reply.lower())), reply
+
+
+def test_warm_up_puts_both_system_prompts_in_the_prompt_cache(local_model_path: Path) -> None:
+    """After warm_up, the prompt of a question in either language shares its whole system
+    prompt with a cached state, so llama.cpp resumes from there instead of evaluating it."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from advisor.llm import LocalLlamaChat, load_llama
+    from prompts import load_prompt, render_prompt
+
+    if not local_model_path.is_file():
+        pytest.fail(missing_model_message(local_model_path), pytrace=False)
+    chat = LocalLlamaChat(model_path=local_model_path, max_tokens=4)
+    llama = load_llama(local_model_path)
+
+    def keys() -> set[tuple[int, ...]]:
+        return set(llama.cache.cache_state.keys())
+
+    def shared(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+        n = 0
+        while n < min(len(a), len(b)) and a[n] == b[n]:
+            n += 1
+        return n
+
+    for lang, question in (("zh", "订单班是什么？"), ("en", "What is an order class?")):
+        system = render_prompt("answer_system", lang, refusal=load_prompt("refusal", lang))
+        before = keys()
+        chat.warm_up([system])
+        [warm] = keys() - before
+        before = keys()
+        chat.invoke([SystemMessage(content=system), HumanMessage(content=question)])
+        [answered] = keys() - before
+        system_tokens = len(llama.tokenize(system.encode("utf-8"), add_bos=False))
+        assert shared(warm, answered) >= system_tokens, lang
