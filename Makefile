@@ -91,14 +91,17 @@ model-small: | $(PY)
 
 # ---- use ----------------------------------------------------------------------------------
 
-# Debian's Chromium and ChromeDriver for the browser end-to-end test (tests/e2e); Playwright
-# for Python drives /usr/bin/chromium, so no browser is downloaded by Playwright itself.
+# Debian's Chromium and ChromeDriver for the browser end-to-end test (tests/e2e), with a
+# Chinese font and an emoji font so that pages render as users see them; Playwright for Python
+# drives /usr/bin/chromium, so no browser is downloaded by Playwright itself.
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-microhei fonts-noto-color-emoji
 browser:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
+	   && [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then exit 0; fi; \
 	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	$$sudo apt-get install -y -q chromium chromium-driver \
-	  || { $$sudo apt-get update -q && $$sudo apt-get install -y -q chromium chromium-driver; }
+	$$sudo apt-get install -y -q $(BROWSER_PACKAGES) \
+	  || { $$sudo apt-get update -q && $$sudo apt-get install -y -q $(BROWSER_PACKAGES); }
 
 test: setup $(STAMP_DEV) browser
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -98,7 +98,8 @@ with batch_tab:
                     items = [QuestionItem(q["id"], q["question"]) for q in rubric_questions(lang)]
                 plan_paths = save_uploads(list(plans or []), folder)
                 state.update(records=[], status="running", total=len(items))
-                st.button("取消 Cancel", key="batch_cancel")  # a click stops this run
+                cancel = st.empty()
+                cancel.button("取消 Cancel", key="batch_cancel")  # a click stops this run
                 progress = st.progress(0.0, text=f"0/{len(items)}")
                 with service.plan_scope(plan_paths) as plan_kbs:
                     advisor = session_advisor(service, [service.settings.kb, *plan_kbs])
@@ -113,6 +114,7 @@ with batch_tab:
 
                     answer_all(items, answer_one, llm=advisor.llm_label, on_record=on_record)
                 state["status"] = "done"
+                cancel.empty()
             except AdvisorError as exc:
                 state["status"] = "idle"
                 st.error(str(exc))

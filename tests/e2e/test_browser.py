@@ -121,6 +121,8 @@ def test_ask_a_question_and_see_a_cited_answer(page, shots: Path) -> None:
     for n in markers:
         assert f"[{n}] framework_zh.md" in answer_text, (n, answer_text)
     source.click()
+    expect(source.locator("blockquote").first).to_be_visible(timeout=10_000)
+    page.wait_for_timeout(800)  # let the expander finish opening
     page.screenshot(path=str(shots / "chat.png"), full_page=True)
 
 
