@@ -96,6 +96,14 @@ def _to_items(rows: Iterable[dict[str, Any]], path: Path) -> list[QuestionItem]:
     return items
 
 
+def check_batch_size(count: int, limit: int) -> None:
+    if count > limit:
+        raise ConfigError(
+            f"{count} questions: more than the limit of {limit} per batch "
+            "(ADVISOR_MAX_BATCH_QUESTIONS); split the file or raise the limit"
+        )
+
+
 def failed_record(item: QuestionItem, error: str, llm: str, latency: float) -> dict[str, Any]:
     return {
         "id": item.id,

@@ -65,6 +65,8 @@ class ChainConfig:
     #: turns of history the follow-up rewrite sees (the last question and answer are what a
     #: follow-up refers to; each extra turn costs ~2 s of prompt time on the local model)
     history_turns: int = 2
+    #: seconds an answer may take to write before it is stopped (LLMError)
+    question_timeout_s: float = 300.0
 
 
 def question_lang(question: str) -> str:
@@ -423,6 +425,11 @@ class Advisor:
                         result.first_token_s = time.perf_counter() - started
                     parts.append(token)
                     yield TokenEvent(token)
+                    if time.perf_counter() - started > self.config.question_timeout_s:
+                        raise LLMError(
+                            f"the answer took longer than {self.config.question_timeout_s:.0f} s "
+                            "(ADVISOR_QUESTION_TIMEOUT_S) and was stopped"
+                        )
             except AdvisorError:
                 raise
             except Exception as exc:  # network, timeout, model failure: one clear error

@@ -318,6 +318,7 @@ def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
         OUTPUT_SUFFIXES,
         BatchJournal,
         answer_all,
+        check_batch_size,
         read_questions,
         write_results,
     )
@@ -325,6 +326,7 @@ def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
     if args.out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise ConfigError(f"--out must end in one of {' '.join(OUTPUT_SUFFIXES)}")
     items = read_questions(args.questions)
+    check_batch_size(len(items), service.settings.max_batch_questions)
     for plan in args.plan:
         if not plan.is_file():
             raise InputFileError(f"plan not indexed: no such file {plan}")

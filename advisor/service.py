@@ -186,7 +186,9 @@ class AdvisorService:
         from advisor.llm import build_chat_model, describe_llm
 
         config = ChainConfig(
-            top_k=top_k or self.settings.top_k, min_similarity=self.settings.min_similarity
+            top_k=top_k or self.settings.top_k,
+            min_similarity=self.settings.min_similarity,
+            question_timeout_s=self.settings.question_timeout_s,
         )
         if backend is None or backend == self.settings.llm:
             chat_model, label = self.chat_model, self.llm_label

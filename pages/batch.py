@@ -15,7 +15,14 @@ from typing import Any
 
 import streamlit as st
 
-from advisor.batch import QuestionItem, answer_all, read_questions, table_rows, write_results
+from advisor.batch import (
+    QuestionItem,
+    answer_all,
+    check_batch_size,
+    read_questions,
+    table_rows,
+    write_results,
+)
 from advisor.errors import AdvisorError
 from advisor.review import coverage_chart, load_rubric, review_plan, rubric_questions, write_report
 from pages.common import get_service, session_advisor
@@ -96,6 +103,7 @@ with batch_tab:
                     items = read_questions(save_uploads([questions_file], folder)[0])
                 else:
                     items = [QuestionItem(q["id"], q["question"]) for q in rubric_questions(lang)]
+                check_batch_size(len(items), service.settings.max_batch_questions)
                 plan_paths = save_uploads(list(plans or []), folder)
                 state.update(records=[], status="running", total=len(items))
                 cancel = st.empty()

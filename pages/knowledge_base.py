@@ -42,7 +42,13 @@ with st.form("upload", clear_on_submit=True):
     )
     submitted = st.form_submit_button("导入 Ingest", type="primary")
 
-if submitted and files:
+limit = service.settings.max_upload_files
+if submitted and files and len(files) > limit:
+    st.error(
+        f"一次最多上传 {limit} 个文件（ADVISOR_MAX_UPLOAD_FILES），本次选择了 {len(files)} 个。"
+        f"At most {limit} files per upload; {len(files)} were chosen."
+    )
+elif submitted and files:
     with tempfile.TemporaryDirectory(prefix="advisor-upload-") as folder:
         paths = []
         for upload in files:

@@ -216,3 +216,15 @@ def test_pdf_plan_pages_are_cited(answering_service, tmp_path) -> None:
     with answering_service.plan_scope([plan]) as plan_kbs:
         answer = answering_service.advisor(["default", *plan_kbs]).answer("理事会多久开一次会？")
     assert answer.citations[0].source == "plan.pdf" and answer.citations[0].page == 2
+
+
+def test_batch_over_the_question_limit_is_refused(answering_service, tmp_path, capsys) -> None:
+    answering_service.settings = answering_service.settings.model_copy(
+        update={"max_batch_questions": 2}
+    )
+    questions = tmp_path / "q.txt"
+    questions.write_text("问一？\n问二？\n问三？\n", encoding="utf-8")
+    out = tmp_path / "a.jsonl"
+    assert main(["batch", str(questions), "--out", str(out)], service=answering_service) == 2
+    assert "3 questions: more than the limit of 2" in capsys.readouterr().err
+    assert not out.exists()

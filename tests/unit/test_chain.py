@@ -237,3 +237,37 @@ def test_every_prompt_renders() -> None:
         rendered = render_prompt(name, lang, **values)
         assert rendered and "{" not in rendered
     assert {lang for _, lang in names} == {"zh", "en"}
+
+
+def test_an_answer_that_takes_too_long_is_stopped(kb_service) -> None:
+    import time
+
+    from advisor.errors import LLMError
+
+    class SlowChat(QueuedFakeChat):
+        def _stream(self, *args, **kwargs):
+            for chunk in super()._stream(*args, **kwargs):
+                time.sleep(0.05)
+                yield chunk
+
+    slow = SlowChat(replies=["企业提供设备和师傅，学校提供场地和教师，学生在基地完成顶岗实习[1]。"])
+    kb_service.use_chat_model(slow, "slow")
+    advisor = kb_service.advisor()
+    advisor.config.question_timeout_s = 0.2
+    with pytest.raises(LLMError, match=r"longer than 0 s"):
+        advisor.answer("学校和企业怎样共建实训基地？")
+
+
+def test_figures_absent_from_the_evidence_are_removed(kb_service) -> None:
+    advisor, _ = make_advisor(
+        kb_service,
+        ["地方政府对接收学生实习的企业给予每人每月补贴[1]。补贴标准为每人每月八百元[1]。"],
+    )
+    answer = advisor.answer("接收学生实习的企业能得到什么补贴？")
+    assert not answer.refused
+    assert "八百元" not in answer.answer and "每人每月补贴" in answer.answer
+    assert answer.dropped_claims == ["补贴标准为每人每月八百元[1]。"]
+
+    advisor, _ = make_advisor(kb_service, ["补贴标准为每人每月八百元[1]。"])
+    answer = advisor.answer("接收学生实习的企业能得到什么补贴？")
+    assert answer.refused and answer.refusal_reason == "unsupported"

@@ -1,0 +1,36 @@
+"""Figures in any notation (advisor/numbers.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.numbers import figures, unsupported_figures
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("处一万元以上五万元以下的罚款", {10000, 50000}),
+        ("fine of 10,000 to 50,000 yuan [1]", {10000, 50000}),
+        ("fifty thousand yuan within thirty days", {50000, 30}),
+        ("不低于百分之七十的比例", {70}),
+        ("不低于70%", {70}),
+        ("公示时间不得少于十五日", {15}),
+        ("第四十五条 第三十条规定三十日内", {45, 30}),
+        ("5万元", {50000}),
+        ("二〇一一年起 2011年", {2011}),
+        ("一是制定法律，二是运用财政杠杆；其一", set()),
+        ("千万不要忘记；十分重要", set()),
+        ("multilingual-e5-small GB18030 [3]", set()),
+        ("11. 甲方\n12. 乙方", set()),
+    ],
+)
+def test_values_are_read_in_every_notation(text: str, values: set[int]) -> None:
+    assert figures(text) == values
+
+
+def test_only_figures_above_ten_absent_from_the_evidence_are_unsupported() -> None:
+    evidence = ["拒不改正的，处一万元以上五万元以下罚款。", "第四十条"]
+    assert unsupported_figures("A fine of 10,000 to 50,000 yuan (Article 40).", evidence) == set()
+    assert unsupported_figures("A fine of 1,000 to 5,000 yuan.", evidence) == {1000, 5000}
+    assert unsupported_figures("Two or three parties agree.", evidence) == set()
