@@ -323,6 +323,7 @@ class BatchJournal:
         return records
 
     def start(self, done: Sequence[dict[str, Any]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         with tmp.open("w", encoding="utf-8") as fh:
             fh.write(json.dumps({"run": self.run_id}) + "\n")

@@ -28,6 +28,7 @@ from advisor.errors import AdvisorError, LLMError
 from advisor.extractive import extractive_answer, extractive_label
 from advisor.glossary import load_glossary
 from advisor.grounding import check_evidence
+from advisor.injection import is_instruction
 from advisor.numbers import unsupported_figures
 from advisor.schemas import Answer
 from ingest.lang import detect_lang
@@ -184,6 +185,10 @@ def excerpt(passage: Passage, question: str, budget: int, extra_terms: Sequence[
     are the question's key terms in the other language (from the glossary), so that an
     English question picks the right sentences of a Chinese passage and the reverse."""
     text = _prose(passage.text)
+    if is_instruction(text):  # data that speaks to the assistant is not passed on
+        kept = [s for s in split_sentences(text) if not is_instruction(s)]
+        log.warning("instruction-like text cut from %s (passage %d)", passage.source, passage.rank)
+        text = (" " if passage.lang == "en" else "").join(kept)
     if len(text) <= budget:
         return text
     sentences = [s for s in split_sentences(text) if not _LIST_ONLY.match(s)]

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from advisor.injection import is_instruction
 from advisor.schemas import Citation
 from vectorstore.keyword import tokenize
 from vectorstore.retrieval import Passage
@@ -138,7 +139,11 @@ def split_keep(text: str) -> list[str]:
 def best_quote(passage: Passage, claims: Sequence[str]) -> str:
     """The sentence of ``passage`` that shares most terms with the claims citing it (a Markdown
     heading line only when the passage has nothing else)."""
-    sentences = [s for s in split_sentences(passage.text) if not s.lstrip().startswith("#")]
+    sentences = [
+        s
+        for s in split_sentences(passage.text)
+        if not s.lstrip().startswith("#") and not is_instruction(s)
+    ]
     sentences = sentences or split_sentences(passage.text) or [passage.text.strip()]
     claim_terms: set[str] = set()
     for claim in claims:
