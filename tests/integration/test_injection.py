@@ -42,7 +42,8 @@ def poisoned(tmp_path_factory: pytest.TempPathFactory, embeddings) -> AdvisorSer
     if not MODEL.is_file():
         pytest.fail(f"the bundled model is missing ({MODEL.name}): run `make setup`")
     folder = tmp_path_factory.mktemp("poisoned")
-    service = AdvisorService(Settings(data_dir=folder / "data", llm="local"), embeddings=embeddings)
+    settings = Settings(data_dir=folder / "data", llm="local", model_dir=MODEL.parent)
+    service = AdvisorService(settings, embeddings=embeddings)
     for case in CASES:
         doc = folder / f"{case.name}.md"
         doc.write_text(f"# {case.name}\n\n{case.text}\n", encoding="utf-8")
