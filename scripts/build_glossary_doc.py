@@ -18,7 +18,8 @@ title: 产教融合术语表（中英对照） · Glossary of industry-education
 kind: other
 lang: zh
 sources:
-  - The project's own glossary (advisor/data/glossary.tsv), compiled from the terms of the seed paper and of the national laws and policies named in policy_landscape_zh.md
+  - the project's own glossary, advisor/data/glossary.tsv
+  - terms of the seed paper and of the laws and policies in policy_landscape_zh.md
 ---
 
 # 产教融合术语表（中英对照） · Glossary of industry-education integration terms
