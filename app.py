@@ -4,6 +4,10 @@ import streamlit as st
 
 st.set_page_config(page_title="产教融合顾问 · Collaboration Advisor", page_icon="🎓", layout="wide")
 
+from pages.common import get_service, require_user  # noqa: E402
+
+require_user(get_service())  # a login form and a stop unless signed in (or ADVISOR_AUTH=none)
+
 navigation = st.navigation(
     [
         st.Page("pages/chat.py", title="咨询 Chat", icon="💬", default=True),

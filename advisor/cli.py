@@ -192,6 +192,21 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--only", help="only ids starting with this prefix")
     evaluate.add_argument("--out", type=Path, help="write figures and per-question rows (JSON)")
 
+    user = sub.add_parser("user", help="accounts: add, list, delete users; set a password")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user_add = user_sub.add_parser("add", help="add a user (prompted or generated password)")
+    user_add.add_argument("name", metavar="NAME")
+    user_add.add_argument("--admin", action="store_true", help="an administrator")
+    user_add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    user_sub.add_parser("list", help="users and their roles")
+    user_delete = user_sub.add_parser("delete", help="delete a user")
+    user_delete.add_argument("name", metavar="NAME")
+    user_passwd = user_sub.add_parser("passwd", help="set a user's password")
+    user_passwd.add_argument("name", metavar="NAME")
+    user_passwd.add_argument("--password-stdin", action="store_true")
+
     kb = sub.add_parser("kb", help="list knowledge bases, their documents; delete documents")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     kb_list = kb_sub.add_parser("list", help="knowledge bases with document and chunk counts")
@@ -398,6 +413,45 @@ def _cmd_review(args: argparse.Namespace, service: AdvisorService) -> int:
     return 0
 
 
+def _read_password(from_stdin: bool) -> tuple[str, bool]:
+    """(password, generated). From stdin, prompted twice on a terminal, else generated."""
+    from advisor.accounts import generate_password
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n"), False
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("password: ")
+        if first != getpass.getpass("again: "):
+            raise ConfigError("the two passwords differ")
+        return first, False
+    return generate_password(), True
+
+
+def _cmd_user(args: argparse.Namespace, service: AdvisorService) -> int:
+    accounts = service.accounts
+    if args.user_command == "add":
+        password, generated = _read_password(args.password_stdin)
+        user = accounts.add_user(args.name, password, "admin" if args.admin else "member")
+        print(f"added {user.role} {user.name}")
+        if generated:
+            print(f"password (shown once): {password}")
+    elif args.user_command == "list":
+        for user in accounts.users():
+            print(f"{user.name}\t{user.role}")
+    elif args.user_command == "delete":
+        accounts.delete_user(args.name)
+        print(f"deleted {args.name}")
+    else:
+        password, generated = _read_password(args.password_stdin)
+        accounts.set_password(args.name, password)
+        print(
+            f"password of {args.name} changed" + (f" (shown once): {password}" if generated else "")
+        )
+    return 0
+
+
 def _kb_counts(counts: dict[str, dict[str, int]]) -> str:
     parts = [f"{n} ({c['documents']} documents, {c['chunks']} chunks)" for n, c in counts.items()]
     return ", ".join(parts) or "no knowledge base"
@@ -499,6 +553,7 @@ def main(argv: Sequence[str] | None = None, *, service: AdvisorService | None = 
         "batch": _cmd_batch,
         "review": _cmd_review,
         "backup": _cmd_backup,
+        "user": _cmd_user,
         "restore": _cmd_restore,
         "eval": _cmd_eval,
         "kb": _cmd_kb,

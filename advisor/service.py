@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from langchain_core.language_models import BaseChatModel
 
+    from advisor.accounts import AccountStore
     from advisor.chain import Advisor
     from advisor.conversations import ConversationStore
     from vectorstore.embeddings import E5Embeddings
@@ -199,6 +200,19 @@ class AdvisorService:
             )
             label = describe_llm(settings)
         return Advisor(chat_model, self.retriever(kbs), llm_label=label, config=config)
+
+    @property
+    def accounts(self) -> AccountStore:
+        """Users and sessions, kept in SQLite under the data dir."""
+        from advisor.accounts import AccountStore
+
+        return self._component(
+            "accounts",
+            lambda: AccountStore(
+                self.settings.data_dir / "accounts.sqlite3",
+                session_hours=self.settings.session_hours,
+            ),
+        )
 
     @property
     def conversations(self) -> ConversationStore:

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     model_dir: Path = Path("models")
     llm_timeout_s: float = Field(default=120.0, gt=0)
 
+    # accounts: "accounts" (login required; the first admin is created on the command line)
+    # or "none" (single-user local use, said on every page of the app)
+    auth: Literal["accounts", "none"] = "accounts"
+    session_hours: float = Field(default=12.0, gt=0)
+
     # answering
     top_k: int = Field(default=6, ge=1, le=20)
     min_similarity: float = Field(default=0.80, ge=0.0, le=1.0)

@@ -9,7 +9,13 @@ import streamlit as st
 
 from advisor.chain import FinalEvent, StatusEvent, TokenEvent
 from advisor.errors import AdvisorError
-from pages.common import get_service, render_sources, session_advisor, session_backend
+from pages.common import (
+    get_service,
+    render_sources,
+    session_advisor,
+    session_backend,
+    user_name,
+)
 
 STAGES = {
     "condense": "理解追问 Reading the follow-up…",
@@ -19,14 +25,15 @@ STAGES = {
 
 service = get_service()
 store = service.conversations
+owner = user_name()  # every store call is scoped to the signed-in user
 
 
 def current_conversation() -> str:
     conversation_id = st.session_state.get("conversation_id")
-    known = {c.id for c in store.list_conversations()}
+    known = {c.id for c in store.list_conversations(owner)}
     if conversation_id not in known:
-        existing = store.list_conversations()
-        conversation_id = existing[0].id if existing else store.create().id
+        existing = store.list_conversations(owner)
+        conversation_id = existing[0].id if existing else store.create(owner).id
         st.session_state["conversation_id"] = conversation_id
     return str(conversation_id)
 
@@ -36,10 +43,10 @@ def current_conversation() -> str:
 with st.sidebar:
     st.subheader("对话 Conversations")
     if st.button("➕ 新对话 New", key="new_conversation", width="stretch"):
-        st.session_state["conversation_id"] = store.create().id
+        st.session_state["conversation_id"] = store.create(owner).id
         st.rerun()
     conversation_id = current_conversation()
-    for conversation in store.list_conversations():
+    for conversation in store.list_conversations(owner):
         is_current = conversation.id == conversation_id
         if st.button(
             ("▶ " if is_current else "") + conversation.title,
@@ -49,26 +56,26 @@ with st.sidebar:
         ):
             st.session_state["conversation_id"] = conversation.id
             st.rerun()
-    current = store.get(conversation_id)
+    current = store.get(conversation_id, owner)
     with st.expander("管理当前对话 Manage this conversation"):
         title = st.text_input("标题 Title", value=current.title, key=f"title_{conversation_id}")
         if st.button("重命名 Rename", key="rename") and title.strip():
-            store.rename(conversation_id, title)
+            store.rename(conversation_id, title, owner)
             st.rerun()
         if st.button("🗑 删除 Delete", key="delete"):
-            store.delete(conversation_id)
+            store.delete(conversation_id, owner)
             st.session_state.pop("conversation_id", None)
             st.rerun()
         st.download_button(
             "导出 Markdown",
-            store.export_markdown(conversation_id),
+            store.export_markdown(conversation_id, owner),
             file_name="conversation.md",
             mime="text/markdown",
             key="export_md",
         )
         st.download_button(
             "导出 DOCX",
-            store.export_docx(conversation_id),
+            store.export_docx(conversation_id, owner),
             file_name="conversation.docx",
             mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             key="export_docx",
@@ -112,11 +119,11 @@ def feedback_widgets(message_id: int, rating: int | None, comment: str) -> None:
             "补充意见（可选）Comment (optional)", value=comment, key=f"fbc_{message_id}"
         )
         if st.button("提交评价 Send feedback", key=f"fbs_{message_id}"):
-            store.set_feedback(message_id, int(chosen), note)
+            store.set_feedback(message_id, int(chosen), note, owner)
             st.toast("已记录，谢谢！ Thanks for the feedback.")
 
 
-for message in store.messages(conversation_id):
+for message in store.messages(conversation_id, owner):
     with st.chat_message(message.role):
         if message.role == "user":
             st.markdown(message.content)
@@ -130,8 +137,8 @@ for message in store.messages(conversation_id):
 question = st.chat_input("请输入问题 Ask a question…")
 if question and question.strip():
     question = question.strip()
-    history = store.history(conversation_id)
-    store.add_message(conversation_id, "user", question)
+    history = store.history(conversation_id, owner)
+    store.add_message(conversation_id, "user", question, owner=owner)
     with st.chat_message("user"):
         st.markdown(question)
     with st.chat_message("assistant"):
@@ -155,12 +162,12 @@ if question and question.strip():
         except (AdvisorError, ValueError) as exc:
             status.empty()
             record = {"error": str(exc)}
-            store.add_message(conversation_id, "assistant", str(exc), record)
+            store.add_message(conversation_id, "assistant", str(exc), record, owner)
             st.error(f"出错了 Something went wrong: {exc}")
         else:
             record = final.to_record()
             for context, passage in zip(record["contexts"], final.contexts, strict=True):
                 context["section"] = passage.section
             record["lang"] = final.lang
-            store.add_message(conversation_id, "assistant", final.answer, record)
+            store.add_message(conversation_id, "assistant", final.answer, record, owner)
             st.rerun()  # show the checked answer (markers verified) with its sources

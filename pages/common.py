@@ -119,3 +119,68 @@ def outcome_rows(outcomes: list[FileOutcome]) -> list[dict[str, Any]]:
         }
         for o in outcomes
     ]
+
+
+# ---------------------------------------------------------------------------- accounts
+
+LOCAL_USER = "local"
+
+
+def require_user(service: AdvisorService) -> Any:
+    """The signed-in user, or a login form and a stop. With ADVISOR_AUTH=none (single-user
+    local use) everyone is the local administrator, and every page says so."""
+    from advisor.accounts import AccountError, User
+
+    if service.settings.auth == "none":
+        st.sidebar.warning(
+            "单用户本地模式：未启用账户，所有访问者共享数据。\n\n"
+            "Single-user local mode: no accounts; everyone who opens this app shares its data."
+        )
+        local = User(LOCAL_USER, "admin")
+        st.session_state["user"] = local
+        return local
+    accounts = service.accounts
+    user = accounts.user_for(st.session_state.get("token"))
+    if user is not None:
+        st.session_state["user"] = user
+        with st.sidebar:
+            st.caption(f"👤 {user.name} · {user.role}")
+            if st.button("退出登录 Sign out", key="sign_out"):
+                accounts.logout(st.session_state.pop("token"))
+                st.session_state.pop("user", None)
+                st.rerun()
+        return user
+    st.session_state.pop("user", None)
+    st.title("产教融合顾问 · Collaboration Advisor")
+    if not accounts.has_admin():
+        st.error(
+            "还没有管理员账户。请在服务器上运行 `python -m advisor user add 用户名 --admin` "
+            "创建第一个管理员；单人本地使用可设置 `ADVISOR_AUTH=none`。\n\n"
+            "No administrator yet: create the first one on the server with "
+            "`python -m advisor user add NAME --admin`, or set `ADVISOR_AUTH=none` for "
+            "single-user local use."
+        )
+        st.stop()
+    with st.form("login"):
+        st.subheader("登录 Sign in")
+        name = st.text_input("用户名 User name", key="login_name")
+        password = st.text_input("密码 Password", type="password", key="login_password")
+        submitted = st.form_submit_button("登录 Sign in", type="primary")
+    if submitted:
+        try:
+            st.session_state["token"] = accounts.login(name.strip(), password)
+        except AccountError as exc:
+            st.error(f"登录失败 Sign-in failed: {exc}")
+        else:
+            st.rerun()
+    st.stop()
+
+
+def user_name() -> str:
+    user = st.session_state.get("user")
+    return user.name if user is not None else LOCAL_USER
+
+
+def is_admin() -> bool:
+    user = st.session_state.get("user")
+    return bool(user is not None and user.is_admin)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from advisor.errors import AdvisorError
 from ingest.types import KINDS
-from pages.common import StreamlitIngestProgress, get_service, outcome_rows
+from pages.common import StreamlitIngestProgress, get_service, is_admin, outcome_rows
 
 KIND_LABELS = {
     "policy": "政策法规 policy",
@@ -27,49 +27,57 @@ st.caption(f"`{service.settings.kb}` · {service.settings.data_dir}")
 
 # ---------------------------------------------------------------------------- upload
 
-with st.form("upload", clear_on_submit=True):
-    st.subheader("导入文件 Add documents")
-    files = st.file_uploader(
-        "PDF、Word、Markdown 或文本文件，可多选 PDF, DOCX, Markdown or text; several at once",
-        type=["pdf", "docx", "md", "txt"],
-        accept_multiple_files=True,
+admin = is_admin()
+if not admin:
+    st.info(
+        "共享知识库由管理员维护；你可以浏览文档和预览检索结果。"
+        "The shared knowledge base is managed by administrators; you can browse and preview it."
     )
-    kind = st.selectbox(
-        "类型 Kind",
-        list(KINDS),
-        index=KINDS.index("policy"),
-        format_func=lambda k: KIND_LABELS.get(k, k),
-    )
-    submitted = st.form_submit_button("导入 Ingest", type="primary")
+if admin:
+    with st.form("upload", clear_on_submit=True):
+        st.subheader("导入文件 Add documents")
+        files = st.file_uploader(
+            "PDF、Word、Markdown 或文本文件，可多选 PDF, DOCX, Markdown or text; several at once",
+            type=["pdf", "docx", "md", "txt"],
+            accept_multiple_files=True,
+        )
+        kind = st.selectbox(
+            "类型 Kind",
+            list(KINDS),
+            index=KINDS.index("policy"),
+            format_func=lambda k: KIND_LABELS.get(k, k),
+        )
+        submitted = st.form_submit_button("导入 Ingest", type="primary")
 
-limit = service.settings.max_upload_files
-if submitted and files and len(files) > limit:
-    st.error(
-        f"一次最多上传 {limit} 个文件（ADVISOR_MAX_UPLOAD_FILES），本次选择了 {len(files)} 个。"
-        f"At most {limit} files per upload; {len(files)} were chosen."
-    )
-elif submitted and files:
-    with tempfile.TemporaryDirectory(prefix="advisor-upload-") as folder:
-        paths = []
-        for upload in files:
-            path = Path(folder) / Path(upload.name).name  # never a path from the browser
-            path.write_bytes(upload.getbuffer())
-            paths.append(path)
-        progress = StreamlitIngestProgress()
-        try:
-            report = service.ingest(
-                paths, options=service.ingest_options(kind=kind), progress=progress
-            )
-        except AdvisorError as exc:
-            st.error(str(exc))
-        else:
-            progress.done()
-            st.session_state["last_ingest"] = outcome_rows(report.outcomes)
-            counts = report.counts()
-            summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-            (st.success if report.ok else st.warning)(
-                f"{len(report.outcomes)} 个文件 file(s): {summary} · {report.seconds:.1f} s"
-            )
+    limit = service.settings.max_upload_files
+    if submitted and files and len(files) > limit:
+        st.error(
+            f"一次最多上传 {limit} 个文件（ADVISOR_MAX_UPLOAD_FILES），本次选择了 {len(files)} 个。"
+            f"At most {limit} files per upload; {len(files)} were chosen."
+        )
+    elif submitted and files:
+        with tempfile.TemporaryDirectory(prefix="advisor-upload-") as folder:
+            paths = []
+            for upload in files:
+                path = Path(folder) / Path(upload.name).name  # never a path from the browser
+                path.write_bytes(upload.getbuffer())
+                paths.append(path)
+            progress = StreamlitIngestProgress()
+            try:
+                report = service.ingest(
+                    paths, options=service.ingest_options(kind=kind), progress=progress
+                )
+            except AdvisorError as exc:
+                st.error(str(exc))
+            else:
+                progress.done()
+                st.session_state["last_ingest"] = outcome_rows(report.outcomes)
+                counts = report.counts()
+                summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                (st.success if report.ok else st.warning)(
+                    f"{len(report.outcomes)} 个文件 file(s): {summary} · {report.seconds:.1f} s"
+                )
+
 
 if st.session_state.get("last_ingest"):
     st.dataframe(st.session_state["last_ingest"], hide_index=True, width="stretch")
@@ -97,6 +105,7 @@ if docs:
         width="stretch",
         hide_index=True,
     )
+if docs and admin:
     with st.form("delete"):
         doomed = st.selectbox("删除文档 Delete a document", [d.source for d in docs])
         confirm = st.checkbox("确认删除 I am sure")
@@ -104,8 +113,8 @@ if docs:
             record = service.delete_document(doomed)
             st.success(f"已删除 Deleted {record.source} ({record.chunks} chunks)")
             st.rerun()
-else:
-    st.info("知识库为空，请先导入文件。The knowledge base is empty: add documents above.")
+if not docs:
+    st.info("知识库为空。The knowledge base is empty.")
 
 # ---------------------------------------------------------------------------- preview
 

@@ -34,6 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ANSWER_TIMEOUT_MS = 240_000
+ADMIN, PASSWORD = "e2e-admin", "a long e2e password"
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,11 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import subprocess
 
     subprocess.run(seed, check=True, env=env, cwd=REPO_ROOT, capture_output=True)
+    # accounts are on (the default): the first administrator comes from the command line
+    add_admin = [python, "-m", "advisor", "user", "add", ADMIN, "--admin", "--password-stdin"]
+    subprocess.run(
+        add_admin, input=PASSWORD.encode(), check=True, env=env, cwd=REPO_ROOT, capture_output=True
+    )
     port = free_port()
     command = [
         python,
@@ -92,6 +98,9 @@ def page(app_url: str) -> Iterator[object]:
         )
         tab = context.new_page()
         tab.goto(app_url)
+        tab.get_by_label("用户名 User name").fill(ADMIN)
+        tab.get_by_label("密码 Password").fill(PASSWORD)
+        tab.get_by_role("button", name="登录 Sign in").click()
         yield tab
         browser.close()
 

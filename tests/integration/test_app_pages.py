@@ -33,10 +33,12 @@ def _fresh_service_cache():
 
 
 @pytest.fixture()
-def app_service(embeddings, tmp_path: Path) -> AdvisorService:
+def app_service(embeddings, tmp_path: Path, monkeypatch) -> AdvisorService:
     """The service the app will use (its cached get_service), with the session's embedder and
-    one document in the knowledge base."""
+    one document in the knowledge base; single-user mode (accounts are tested below)."""
     from pages.common import get_service
+
+    monkeypatch.setenv("ADVISOR_AUTH", "none")
 
     service = get_service()
     service._components["embeddings"] = embeddings
@@ -220,3 +222,96 @@ def test_settings_page_shows_status_and_sets_the_session_backend(app_service) ->
     app.slider[0].set_value(4).run()
     assert app.session_state["backend"] == "extractive" and app.session_state["top_k"] == 4
     assert any("extractive" in v for v in app.markdown.values)
+
+
+# ---------------------------------------------------------------------------- accounts
+
+
+@pytest.fixture()
+def accounts_service(embeddings, tmp_path: Path) -> AdvisorService:
+    from pages.common import get_service
+
+    service = get_service()  # ADVISOR_AUTH defaults to accounts
+    service._components["embeddings"] = embeddings
+    doc = tmp_path / "order_class.md"
+    doc.write_text(KB_TEXT, encoding="utf-8")
+    assert service.ingest([doc]).ok
+    return service
+
+
+def sign_in(app: AppTest, name: str, password: str) -> AppTest:
+    app.text_input(key="login_name").set_value(name)
+    app.text_input(key="login_password").set_value(password)
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_without_an_administrator_the_app_says_how_to_create_one(accounts_service) -> None:
+    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
+    assert "python -m advisor user add" in app.error[0].value
+    assert not app.chat_input  # nothing else is shown
+
+
+def test_sign_in_is_required_and_wrong_passwords_are_refused(accounts_service) -> None:
+    accounts_service.accounts.add_user("admin", "correct horse battery", "admin")
+    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
+    assert not app.chat_input and app.text_input(key="login_password")
+    sign_in(app, "admin", "wrong password!")
+    assert "wrong user name or password" in app.error[0].value
+    assert not app.chat_input
+    sign_in(app, "admin", "correct horse battery")
+    assert app.chat_input and "Collaboration Advisor" in app.title[0].value
+    assert any("admin · admin" in c.value for c in app.caption)
+
+
+def test_members_cannot_change_the_shared_knowledge_base(accounts_service) -> None:
+    accounts_service.accounts.add_user("admin", "correct horse battery", "admin")
+    accounts_service.accounts.add_user("wang", "member password 1")
+    app = sign_in(
+        AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run(),
+        "wang",
+        "member password 1",
+    )
+    app.switch_page("pages/knowledge_base.py").run()
+    assert not app.exception, app.exception
+    assert not app.file_uploader and not app.checkbox  # no upload, no delete
+    assert "managed by administrators" in app.info[0].value
+    assert app.metric[0].value == "1"
+
+
+def test_conversations_are_private_to_their_user(accounts_service) -> None:
+    accounts = accounts_service.accounts
+    accounts.add_user("admin", "correct horse battery", "admin")
+    accounts.add_user("wang", "member password 1")
+    accounts.add_user("li", "member password 2")
+    store = accounts_service.conversations
+    mine = store.create("wang", title="王老师的实训基地方案")
+    store.add_message(mine.id, "user", "实训基地怎么建？", owner="wang")
+
+    li = sign_in(
+        AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run(),
+        "li",
+        "member password 2",
+    )
+    labels = [b.label for b in li.button]
+    assert not any("王老师" in label for label in labels)
+    # even with wang's conversation id planted in li's session, nothing of it is shown
+    li.session_state["conversation_id"] = mine.id
+    li.run()
+    assert not li.exception, li.exception
+    assert li.session_state["conversation_id"] != mine.id
+    assert not any("实训基地怎么建" in v for v in li.markdown.values)
+    # and the store refuses li everything about it
+    from advisor.conversations import ConversationNotFoundError
+
+    for call in (
+        lambda: store.messages(mine.id, "li"),
+        lambda: store.rename(mine.id, "x", "li"),
+        lambda: store.delete(mine.id, "li"),
+        lambda: store.export_markdown(mine.id, "li"),
+        lambda: store.add_message(mine.id, "user", "偷看", owner="li"),
+    ):
+        with pytest.raises(ConversationNotFoundError):
+            call()
+    assert [m.content for m in store.messages(mine.id, "wang")] == ["实训基地怎么建？"]
