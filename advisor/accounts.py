@@ -19,12 +19,12 @@ import hmac
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.errors import AdvisorError
+from advisor.sqlite import connect, create
 
 ROLES = ("admin", "member")
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
@@ -79,20 +79,10 @@ class AccountStore:
     def __init__(self, path: Path, *, session_hours: float = 12.0) -> None:
         self.path = path
         self.session_s = session_hours * 3600
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(SCHEMA)
+        create(path, SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys = ON")
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     # ---------------------------------------------------------------- users
 

@@ -29,7 +29,7 @@ from advisor.extractive import extractive_answer, extractive_label
 from advisor.glossary import load_glossary
 from advisor.grounding import check_evidence
 from advisor.injection import is_instruction
-from advisor.numbers import unsupported_figures
+from advisor.numbers import known_figures, unsupported_figures
 from advisor.schemas import Answer
 from ingest.lang import detect_lang
 from prompts import load_prompt, render_prompt
@@ -279,12 +279,10 @@ def drop_unsupported_figures(
     """Removes the sentences stating a figure (amount, share, period, year, article number)
     that none of the passages, their sources and section paths, nor the question contains:
     an invented number is worse than a missing one in policy advice."""
-    evidence = [*allowed]
-    for p in passages:
-        evidence += [p.text, p.source, p.section]
+    known = known_figures([*allowed, *(f"{p.text}\n{p.source}\n{p.section}" for p in passages)])
     kept, dropped = [], []
     for sentence in split_keep(text):
-        if unsupported_figures(sentence, evidence):
+        if unsupported_figures(sentence, known):
             dropped.append(sentence.strip())
         else:
             kept.append(sentence)

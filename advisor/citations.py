@@ -41,6 +41,12 @@ SUPPORT_SIMILARITY = 0.80
 SUPPORT_MARGIN = 0.01
 
 
+def quotable(sentence: str) -> bool:
+    """A statement that may be quoted as evidence: not a Markdown heading, and not text that
+    addresses an assistant (advisor/injection.py)."""
+    return not sentence.lstrip().startswith("#") and not is_instruction(sentence)
+
+
 def split_sentences(text: str) -> list[str]:
     return [s for s in (part.strip() for part in _SENTENCE_END.split(text)) if s]
 
@@ -139,11 +145,7 @@ def split_keep(text: str) -> list[str]:
 def best_quote(passage: Passage, claims: Sequence[str]) -> str:
     """The sentence of ``passage`` that shares most terms with the claims citing it (a Markdown
     heading line only when the passage has nothing else)."""
-    sentences = [
-        s
-        for s in split_sentences(passage.text)
-        if not s.lstrip().startswith("#") and not is_instruction(s)
-    ]
+    sentences = [s for s in split_sentences(passage.text) if quotable(s)]
     sentences = sentences or split_sentences(passage.text) or [passage.text.strip()]
     claim_terms: set[str] = set()
     for claim in claims:

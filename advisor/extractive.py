@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from advisor.citations import split_sentences
-from advisor.injection import is_instruction
+from advisor.citations import quotable, split_sentences
 from prompts import load_prompt
 from vectorstore.keyword import tokenize
 from vectorstore.retrieval import Passage
@@ -31,7 +30,7 @@ def extractive_answer(
     scored: list[tuple[float, int, int, str]] = []
     for n, passage in enumerate(passages, start=1):
         for position, sentence in enumerate(split_sentences(passage.text)):
-            if len(sentence) < 8 or sentence.lstrip().startswith("#") or is_instruction(sentence):
+            if len(sentence) < 8 or not quotable(sentence):
                 continue  # fragments, headings and text addressed to an assistant
             terms = set(tokenize(sentence))
             shared = len(terms & question_terms) + sum(2 for t in phrases if t in sentence)

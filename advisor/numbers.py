@@ -105,9 +105,16 @@ def figures(text: str) -> set[float]:
 SMALL = 10
 
 
-def unsupported_figures(claim: str, evidence: Iterable[str]) -> set[float]:
-    """Values in ``claim`` above ``SMALL`` that no evidence text contains."""
+def known_figures(evidence: Iterable[str]) -> set[float]:
+    """Every value the evidence texts state (parse once, check many claims against it)."""
     known: set[float] = set()
     for text in evidence:
         known |= figures(text)
+    return known
+
+
+def unsupported_figures(claim: str, evidence: Iterable[str] | set[float]) -> set[float]:
+    """Values in ``claim`` above ``SMALL`` that no evidence text contains; ``evidence`` may be
+    the texts or their ``known_figures``."""
+    known = evidence if isinstance(evidence, set) else known_figures(evidence)
     return {v for v in figures(claim) if v > SMALL and v not in known}

@@ -26,7 +26,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from advisor.citations import split_sentences
+from advisor.citations import quotable, split_sentences
 from advisor.errors import ConfigError, InputFileError
 from advisor.schemas import Citation
 from ingest.lang import detect_lang
@@ -166,7 +166,7 @@ def plan_sentences(passages: Sequence[Passage]) -> list[PlanSentence]:
         for begin, end in pairwise(bounds):
             page = passage.page_at(begin)
             for sentence in split_sentences(unwrap(passage.text[begin:end])):
-                if sentence.lstrip().startswith("#") or len(sentence) < 6 or sentence in seen:
+                if not quotable(sentence) or len(sentence) < 6 or sentence in seen:
                     continue
                 seen.add(sentence)
                 out.append(PlanSentence(sentence, passage.source, page))
@@ -177,19 +177,18 @@ def grade(
     dim: Dimension, sentences: Sequence[PlanSentence]
 ) -> tuple[str, list[Evidence], set[int]]:
     found: set[int] = set()
-    hits: list[tuple[int, int, PlanSentence]] = []
+    hits: list[tuple[int, int, PlanSentence, set[int]]] = []
     for position, s in enumerate(sentences):
         groups = signals_in(s.text, dim)
         if groups:
             found |= groups
-            hits.append((len(groups), position, s))
+            hits.append((len(groups), position, s, groups))
     status = "covered" if len(found) >= dim.covered_at else "partial" if found else "missing"
     # the sentences that state the most signals first; each new one must add a signal
     hits.sort(key=lambda h: (-h[0], h[1]))
     evidence: list[Evidence] = []
     shown: set[int] = set()
-    for _, _, s in hits:
-        groups = signals_in(s.text, dim)
+    for _, _, s, groups in hits:
         if groups - shown or not evidence:
             evidence.append(Evidence(s.source, s.page, s.text[:_QUOTE_CHARS]))
             shown |= groups

@@ -25,12 +25,12 @@ from advisor.batch import (
 )
 from advisor.errors import AdvisorError
 from advisor.review import coverage_chart, load_rubric, review_plan, rubric_questions, write_report
-from pages.common import get_service, session_advisor
+from pages.common import DOCX_MIME, get_service, session_advisor
 
 DOWNLOADS = {
     ".xlsx": ("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ".csv": ("CSV", "text/csv"),
-    ".docx": ("DOCX", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".docx": ("DOCX", DOCX_MIME),
     ".md": ("Markdown", "text/markdown"),
 }
 
@@ -105,7 +105,7 @@ with batch_tab:
                     items = [QuestionItem(q["id"], q["question"]) for q in rubric_questions(lang)]
                 check_batch_size(len(items), service.settings.max_batch_questions)
                 plan_paths = save_uploads(list(plans or []), folder)
-                state.update(records=[], status="running", total=len(items))
+                state.update(records=[], status="running", total=len(items), files_for=None)
                 cancel = st.empty()
                 cancel.button("取消 Cancel", key="batch_cancel")  # a click stops this run
                 progress = st.progress(0.0, text=f"0/{len(items)}")
@@ -145,8 +145,10 @@ with batch_tab:
             hide_index=True,
             width="stretch",
         )
+        if state.get("files_for") != len(records):  # render the files once per result set
+            state["files"], state["files_for"] = result_files(records), len(records)
         columns = st.columns(len(DOWNLOADS))
-        for column, (suffix, data) in zip(columns, result_files(records).items(), strict=True):
+        for column, (suffix, data) in zip(columns, state["files"].items(), strict=True):
             label, mime = DOWNLOADS[suffix]
             column.download_button(
                 f"下载 {label}", data, file_name=f"answers{suffix}", mime=mime, key=f"dl{suffix}"

@@ -10,6 +10,7 @@ import streamlit as st
 from advisor.chain import FinalEvent, StatusEvent, TokenEvent
 from advisor.errors import AdvisorError
 from pages.common import (
+    DOCX_MIME,
     get_service,
     render_sources,
     session_advisor,
@@ -30,9 +31,8 @@ owner = user_name()  # every store call is scoped to the signed-in user
 
 def current_conversation() -> str:
     conversation_id = st.session_state.get("conversation_id")
-    known = {c.id for c in store.list_conversations(owner)}
-    if conversation_id not in known:
-        existing = store.list_conversations(owner)
+    existing = store.list_conversations(owner)
+    if conversation_id not in {c.id for c in existing}:
         conversation_id = existing[0].id if existing else store.create(owner).id
         st.session_state["conversation_id"] = conversation_id
     return str(conversation_id)
@@ -77,7 +77,7 @@ with st.sidebar:
             "导出 DOCX",
             store.export_docx(conversation_id, owner),
             file_name="conversation.docx",
-            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            mime=DOCX_MIME,
             key="export_docx",
         )
 

@@ -11,6 +11,7 @@ import streamlit as st
 from advisor.service import AdvisorService
 from ingest.pipeline import FileOutcome
 
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BACKENDS = ("local", "openai", "extractive")
 BACKEND_LABELS = {
     "local": "本地模型 Local model",
