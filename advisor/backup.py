@@ -1,5 +1,6 @@
-"""Backup and restore of the data dir: a consistent snapshot of every knowledge base and of the
-app's SQLite database (conversations, feedback), restored and verified.
+"""Backup and restore of the data dir: a consistent snapshot of every knowledge base (the shared
+ones and each user's plans) and of the app's SQLite databases (conversations, feedback, batch
+and review results; accounts), restored and verified.
 
 The snapshot is taken through the store's API, not by copying Chroma's files: only committed
 documents are exported (a write in progress is not half-copied), it works the same against a
@@ -9,9 +10,12 @@ online backup API. The archive (.tar.gz) holds:
     manifest.json                 format, time, knowledge bases with document/chunk counts
     kb/<name>/documents.jsonl     catalogue records
     kb/<name>/chunks.jsonl        id, text, metadata, embedding of each committed chunk
-    app.sqlite3                   conversations and feedback
+    app.sqlite3                   conversations, feedback, batch and review results
+    accounts.sqlite3              users and password hashes (no sessions: signed-in browsers
+                                  sign in again after a restore)
 
-Temporary plan scopes (``plan-*``) are not backed up.
+Temporary plan scopes (``plan-*``) are not backed up. The archive holds password hashes and
+users' plans: keep it as private as the data dir.
 """
 
 from __future__ import annotations
@@ -37,11 +41,50 @@ class BackupError(AdvisorError):
     pass
 
 
+#: the SQLite databases of the data dir and the tables whose rows a restore verifies
+DATABASES = {
+    "app.sqlite3": ("conversations", "messages", "feedback", "jobs"),
+    "accounts.sqlite3": ("users",),
+}
+#: copied tables emptied in the archive: live sign-ins and failure counters are not state
+#: worth restoring
+TRANSIENT = {"accounts.sqlite3": ("sessions", "failures")}
+
+
+def _row_counts(path: Path, tables: tuple[str, ...]) -> dict[str, int]:
+    db = sqlite3.connect(path)
+    try:
+        present = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return {
+            t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # fixed table names
+            for t in tables
+            if t in present
+        }
+    finally:
+        db.close()
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy even while the app writes."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    dst.close()
+    src.close()
+
+
 @dataclass(slots=True)
 class BackupSummary:
     path: Path
     knowledge_bases: dict[str, dict[str, int]] = field(default_factory=dict)
-    conversations: int = 0
+    databases: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def conversations(self) -> int:
+        return self.databases.get("app.sqlite3", {}).get("conversations", 0)
+
+    @property
+    def users(self) -> int:
+        return self.databases.get("accounts.sqlite3", {}).get("users", 0)
 
 
 def _is_temporary(name: str) -> bool:
@@ -80,21 +123,22 @@ def backup(service: Any, out: Path, *, progress: Progress | None = None) -> Back
             summary.knowledge_bases[name] = {"documents": len(records), "chunks": chunks}
             if progress:
                 progress(name)
-        database = service.settings.data_dir / "app.sqlite3"
-        if database.exists():
-            with (
-                sqlite3.connect(database) as source,
-                sqlite3.connect(folder / "app.sqlite3") as copy,
-            ):
-                source.backup(copy)
-            with sqlite3.connect(folder / "app.sqlite3") as copy:
-                summary.conversations = copy.execute(
-                    "SELECT COUNT(*) FROM conversations"
-                ).fetchone()[0]
+        for db_name, tables in DATABASES.items():
+            database = service.settings.data_dir / db_name
+            if not database.exists():
+                continue
+            copy = folder / db_name
+            _copy_database(database, copy)
+            with sqlite3.connect(copy) as db:
+                for table in TRANSIENT.get(db_name, ()):
+                    db.execute(f"DELETE FROM {table}")  # fixed table names
+            db.close()
+            summary.databases[db_name] = _row_counts(copy, tables)
         manifest = {
             "format": FORMAT,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "knowledge_bases": summary.knowledge_bases,
+            "databases": summary.databases,
             "conversations": summary.conversations,
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
@@ -124,7 +168,8 @@ def restore(
             raise BackupError(f"{archive.name} is not a readable backup: {exc}") from exc
         if manifest.get("format") != FORMAT:
             raise BackupError(f"{archive.name}: unknown backup format {manifest.get('format')!r}")
-        database = service.settings.data_dir / "app.sqlite3"
+        data_dir = service.settings.data_dir
+        archived = [name for name in DATABASES if (folder / name).exists()]
         if not force:
             busy = [
                 name
@@ -132,9 +177,16 @@ def restore(
                 if name in service.list_knowledge_bases()
                 and not service.knowledge_base(name).is_empty()
             ]
-            if busy or (database.exists() and (folder / "app.sqlite3").exists()):
-                what = ", ".join(busy) or "the conversations database"
-                raise BackupError(f"the data dir already holds {what}; use --force to replace")
+            busy += [
+                name
+                for name in archived
+                if (data_dir / name).exists()
+                and any(_row_counts(data_dir / name, DATABASES[name]).values())
+            ]
+            if busy:
+                raise BackupError(
+                    f"the data dir already holds {', '.join(busy)}; use --force to replace"
+                )
         summary = BackupSummary(archive)
         for name, counts in manifest["knowledge_bases"].items():
             kb = service.knowledge_base(name)
@@ -159,14 +211,14 @@ def restore(
             summary.knowledge_bases[name] = restored
             if progress:
                 progress(name)
-        if (folder / "app.sqlite3").exists():
-            database.parent.mkdir(parents=True, exist_ok=True)
-            with sqlite3.connect(folder / "app.sqlite3") as source, sqlite3.connect(database) as db:
-                source.backup(db)
-            with sqlite3.connect(database) as db:
-                summary.conversations = db.execute("SELECT COUNT(*) FROM conversations").fetchone()[
-                    0
-                ]
-            if summary.conversations != manifest.get("conversations", 0):
-                raise BackupError("restore of the conversations database incomplete")
+        expected = manifest.get("databases", {})
+        for name in archived:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            _copy_database(folder / name, data_dir / name)
+            restored_rows = _row_counts(data_dir / name, DATABASES[name])
+            if name in expected and restored_rows != expected[name]:
+                raise BackupError(
+                    f"restore of {name} incomplete: {restored_rows} != {expected[name]}"
+                )
+            summary.databases[name] = restored_rows
     return summary

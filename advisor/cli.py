@@ -169,7 +169,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--lang", choices=("zh", "en"), help="report language (default: the plan's)"
     )
 
-    backup = sub.add_parser("backup", help="snapshot the knowledge bases and conversations")
+    backup = sub.add_parser(
+        "backup", help="snapshot the knowledge bases, conversations, results and accounts"
+    )
     backup.add_argument("out", type=Path, metavar="OUT.tar.gz")
     restore = sub.add_parser("restore", help="restore a snapshot made by `backup`")
     restore.add_argument("archive", type=Path, metavar="IN.tar.gz")
@@ -260,18 +262,26 @@ def _print_report(report: IngestReport, kb_name: str, *, as_json: bool) -> None:
 
 def _cmd_kb(args: argparse.Namespace, service: AdvisorService) -> int:
     if args.kb_command == "list":
+        from advisor.workspace import is_private_kb
+
         rows = []
         for name in service.list_knowledge_bases():
             kb = service.knowledge_base(name)
             rows.append(
-                {"kb": name, "documents": len(kb.list_documents()), "chunks": kb.count_chunks()}
+                {
+                    "kb": name,
+                    "documents": len(kb.list_documents()),
+                    "chunks": kb.count_chunks(),
+                    "private": is_private_kb(name),
+                }
             )
         if args.json:
             print(json.dumps(rows, ensure_ascii=False, indent=1))
         elif not rows:
             print("no knowledge bases yet: python -m advisor ingest PATH")
         for row in rows if not args.json else []:
-            print(f"{row['kb']:<24}{row['documents']:>6} documents{row['chunks']:>8} chunks")
+            note = "  (a user's plans)" if row["private"] else ""
+            print(f"{row['kb']:<24}{row['documents']:>6} documents{row['chunks']:>8} chunks{note}")
         return 0
     if args.kb_command == "docs":
         docs = service.list_documents(args.kb)
@@ -441,8 +451,8 @@ def _cmd_user(args: argparse.Namespace, service: AdvisorService) -> int:
         for user in accounts.users():
             print(f"{user.name}\t{user.role}")
     elif args.user_command == "delete":
-        accounts.delete_user(args.name)
-        print(f"deleted {args.name}")
+        service.delete_user(args.name)
+        print(f"deleted {args.name} with their conversations, plans and results")
     else:
         password, generated = _read_password(args.password_stdin)
         accounts.set_password(args.name, password)
@@ -463,7 +473,7 @@ def _cmd_backup(args: argparse.Namespace, service: AdvisorService) -> int:
     summary = backup(service, args.out)
     print(
         f"backed up {_kb_counts(summary.knowledge_bases)}; "
-        f"{summary.conversations} conversation(s) -> {args.out}"
+        f"{summary.conversations} conversation(s), {summary.users} user(s) -> {args.out}"
     )
     return 0
 
@@ -474,7 +484,7 @@ def _cmd_restore(args: argparse.Namespace, service: AdvisorService) -> int:
     summary = restore(service, args.archive, force=args.force)
     print(
         f"restored and verified {_kb_counts(summary.knowledge_bases)}; "
-        f"{summary.conversations} conversation(s)"
+        f"{summary.conversations} conversation(s), {summary.users} user(s)"
     )
     return 0
 

@@ -135,6 +135,11 @@ class ConversationStore:
         if not done:
             raise ConversationNotFoundError(conversation_id)
 
+    def delete_all(self, owner: str) -> int:
+        """Every conversation of ``owner`` (when the user is deleted); returns how many."""
+        with self._connect() as db:
+            return db.execute("DELETE FROM conversations WHERE owner = ?", (owner,)).rowcount
+
     # ---------------------------------------------------------------- messages
 
     def add_message(

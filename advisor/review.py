@@ -283,6 +283,32 @@ class ReviewReport:
             "created_at": self.created_at,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReviewReport:
+        """A report saved with ``to_json`` (a user's past review), ready to write again."""
+        by_key = {dim.key: dim for dim in load_rubric()}
+        results = []
+        for d in data["dimensions"]:
+            if d["key"] not in by_key:  # the rubric has changed since: keep what still exists
+                continue
+            results.append(
+                DimensionResult(
+                    by_key[d["key"]],
+                    d["status"],
+                    [Evidence(e["source"], e["page"], e["quote"]) for e in d["evidence"]],
+                    int(d.get("signals_found", 0)),
+                    d.get("recommendation", ""),
+                    [Citation(**c) for c in d.get("citations", [])],
+                )
+            )
+        return cls(
+            data["plan"],
+            data.get("lang", "zh"),
+            results,
+            data.get("llm", ""),
+            data.get("created_at", ""),
+        )
+
 
 Progress = Callable[[str], None]
 
@@ -299,41 +325,55 @@ def review_plan(
     recommendations where it falls short. ``progress(step)`` is called once per step."""
     if not plan.is_file():
         raise InputFileError(f"no such plan file: {plan}")
-    rubric = load_rubric()
     with service.plan_scope([plan]) as plan_kbs:
         passages = _plan_passages(service, plan_kbs[0])
         if not passages:
             raise InputFileError(f"plan not indexed: {plan.name} holds no text")
-        sentences = plan_sentences(passages)
-        lang = lang or detect_lang(" ".join(s.text for s in sentences[:40]))
-        lang = "zh" if lang == "zh" else "en"
-        # recommendations come from the shared knowledge base only: the plan is graded, it
-        # does not get to recommend itself
-        advisor = service.advisor([kb] if kb else None)
-        results = []
-        for dim in rubric:
-            status, evidence, found = grade(dim, sentences)
-            result = DimensionResult(dim, status, evidence, len(found))
-            if status == "covered":
-                keep = dim.text("evidence", lang)
-                result.recommendation = (
-                    f"已覆盖。建议持续跟踪：{keep}。"
-                    if lang == "zh"
-                    else f"Covered. Keep tracking: {keep}."
-                )
+        return review_passages(service, plan.name, passages, kb=kb, lang=lang, progress=progress)
+
+
+def review_passages(
+    service: Any,
+    plan_name: str,
+    passages: Sequence[Passage],
+    *,
+    kb: str | None = None,
+    lang: str | None = None,
+    progress: Progress | None = None,
+) -> ReviewReport:
+    """Grade a plan given as its passages in document order (a file indexed for the review, or
+    a plan kept in a user's workspace: ``Workspace.plan_passages``)."""
+    rubric = load_rubric()
+    sentences = plan_sentences(passages)
+    lang = lang or detect_lang(" ".join(s.text for s in sentences[:40]))
+    lang = "zh" if lang == "zh" else "en"
+    # recommendations come from the shared knowledge base only: the plan is graded, it does
+    # not get to recommend itself
+    advisor = service.advisor([kb] if kb else None)
+    results = []
+    for dim in rubric:
+        status, evidence, found = grade(dim, sentences)
+        result = DimensionResult(dim, status, evidence, len(found))
+        if status == "covered":
+            keep = dim.text("evidence", lang)
+            result.recommendation = (
+                f"已覆盖。建议持续跟踪：{keep}。"
+                if lang == "zh"
+                else f"Covered. Keep tracking: {keep}."
+            )
+        else:
+            answer = advisor.answer(dim.text("advice", lang))
+            gap = dim.text("evidence", lang)
+            lead = f"方案应补充：{gap}。" if lang == "zh" else f"The plan should add: {gap}."
+            if answer.refused:
+                result.recommendation = lead
             else:
-                answer = advisor.answer(dim.text("advice", lang))
-                gap = dim.text("evidence", lang)
-                lead = f"方案应补充：{gap}。" if lang == "zh" else f"The plan should add: {gap}."
-                if answer.refused:
-                    result.recommendation = lead
-                else:
-                    result.recommendation = f"{lead}\n\n{answer.answer}"
-                    result.citations = answer.citations
-            results.append(result)
-            if progress is not None:
-                progress(dim.key)
-    return ReviewReport(plan=plan.name, lang=lang, dimensions=results, llm=service.llm_label)
+                result.recommendation = f"{lead}\n\n{answer.answer}"
+                result.citations = answer.citations
+        results.append(result)
+        if progress is not None:
+            progress(dim.key)
+    return ReviewReport(plan=plan_name, lang=lang, dimensions=results, llm=service.llm_label)
 
 
 def _plan_passages(service: Any, kb_name: str) -> list[Passage]:

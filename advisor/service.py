@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from advisor.accounts import AccountStore
     from advisor.chain import Advisor
     from advisor.conversations import ConversationStore
+    from advisor.workspace import JobStore, Workspace
     from vectorstore.embeddings import E5Embeddings
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,20 @@ class AdvisorService:
                     raise KnowledgeBaseError(str(exc)) from exc
             return self._kbs[name]
 
-    def list_knowledge_bases(self) -> list[str]:
-        return list_knowledge_bases(self.chroma)
+    def list_knowledge_bases(self, *, private: bool = True) -> list[str]:
+        """Every knowledge base; without ``private``, not users' plan spaces."""
+        from advisor.workspace import is_private_kb
+
+        names = list_knowledge_bases(self.chroma)
+        return names if private else [n for n in names if not is_private_kb(n)]
+
+    def forget_knowledge_base(self, name: str) -> KnowledgeBase:
+        """Drop the cached handles of ``name`` (before it is deleted); returns the store."""
+        kb = self.knowledge_base(name, create=False)
+        with self._lock:
+            self._kbs.pop(name, None)
+            self._searchable.pop(name, None)
+        return kb
 
     def list_documents(self, kb: str | None = None) -> list[DocumentRecord]:
         return self.knowledge_base(kb, create=False).list_documents()
@@ -223,6 +236,25 @@ class AdvisorService:
             "conversations", lambda: ConversationStore(self.settings.data_dir / "app.sqlite3")
         )
 
+    @property
+    def jobs(self) -> JobStore:
+        """Batch and review results, per user, in the app database."""
+        from advisor.workspace import JobStore
+
+        return self._component("jobs", lambda: JobStore(self.settings.data_dir / "app.sqlite3"))
+
+    def workspace(self, owner: str) -> Workspace:
+        """``owner``'s plans and results, and nobody else's."""
+        from advisor.workspace import Workspace
+
+        return Workspace(self, owner)
+
+    def delete_user(self, name: str) -> None:
+        """Remove a user with their conversations, plans and results."""
+        self.accounts.delete_user(name)
+        self.conversations.delete_all(name)
+        self.workspace(name).purge()
+
     @contextmanager
     def plan_scope(self, plans: Sequence[Path]) -> Iterator[list[str]]:
         """Index ``plans`` into a private, temporary knowledge base; removed on exit.
@@ -235,7 +267,7 @@ class AdvisorService:
             yield []
             return
         name = f"plan-{uuid.uuid4().hex[:12]}"
-        kb = self.knowledge_base(name)
+        self.knowledge_base(name)
         try:
             report = self.ingest(plans, kb=name, options=self.ingest_options(kind="plan"))
             if report.failed:
@@ -243,7 +275,4 @@ class AdvisorService:
                 raise InputFileError(f"plan not indexed: {reasons}")
             yield [name]
         finally:
-            with self._lock:
-                self._kbs.pop(name, None)
-                self._searchable.pop(name, None)
-            kb.drop()
+            self.forget_knowledge_base(name).drop()

@@ -41,7 +41,7 @@ st.markdown(
     f"- 默认知识库 Default knowledge base: `{settings.kb}`"
 )
 rows = []
-for name in service.list_knowledge_bases():
+for name in service.list_knowledge_bases(private=False):  # users' plans are theirs alone
     docs = service.list_documents(name)
     rows.append(
         {

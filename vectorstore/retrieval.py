@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -86,6 +86,9 @@ def _parse_page_breaks(value: str) -> tuple[tuple[int, int], ...]:
 @dataclass(slots=True)
 class RetrievalFilter:
     kinds: Sequence[str] | None = None  # None: every kind
+    #: per knowledge base, the only documents to search there (a user's chosen plans);
+    #: knowledge bases not named here are searched whole
+    docs: Mapping[str, Collection[str]] | None = None
 
     def where(self, lang: str | None = None) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
@@ -97,8 +100,12 @@ class RetrievalFilter:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def accepts(self, meta: dict[str, Any]) -> bool:
-        return not self.kinds or meta.get("kind") in self.kinds
+    def accepts(self, meta: dict[str, Any], kb: str | None = None) -> bool:
+        if self.kinds and meta.get("kind") not in self.kinds:
+            return False
+        if self.docs and kb is not None and kb in self.docs:
+            return str(meta.get("doc_id")) in self.docs[kb]
+        return True
 
 
 @dataclass(slots=True)
@@ -271,7 +278,7 @@ class HybridRetriever:
         # exact search over the committed chunks (vectorstore/dense.py says why not Chroma's
         # approximate index)
         def accept(meta: dict[str, Any]) -> bool:
-            return flt.accepts(meta) and meta.get("lang") == lang
+            return flt.accepts(meta, source.kb.name) and meta.get("lang") == lang
 
         return [
             (
@@ -286,7 +293,7 @@ class HybridRetriever:
         self, source: SearchableKB, query: str, flt: RetrievalFilter, lang: str | None
     ) -> list[tuple[float, Passage, dict[str, Any]]]:
         def accept(meta: dict[str, Any]) -> bool:
-            return flt.accepts(meta) and (lang is None or meta.get("lang") == lang)
+            return flt.accepts(meta, source.kb.name) and (lang is None or meta.get("lang") == lang)
 
         return [
             (

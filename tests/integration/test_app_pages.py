@@ -170,7 +170,15 @@ def test_upload_lists_outcomes_then_documents_and_delete(app_service, tmp_path) 
     assert [d.source for d in app_service.list_documents()] == ["order_class.md"]
 
 
-def test_batch_with_plan_runs_and_offers_every_download(app_service, tmp_path) -> None:
+def add_plans(app: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
+    """Upload plans on the batch page's "My plans" tab."""
+    app.file_uploader(key="plans_files").set_value(files)
+    app.button(key="plans_add").click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_batch_over_a_chosen_plan_offers_every_download_and_is_kept(app_service, tmp_path) -> None:
     app_service.use_chat_model(
         QueuedFakeChat(
             replies=["企业派驻工程师担任兼职教师[1]。", "订单班由企业参与课程设计[1]。"]
@@ -183,19 +191,47 @@ def test_batch_with_plan_runs_and_offers_every_download(app_service, tmp_path) -
     document = docx.Document()
     document.add_paragraph("学院与三家企业共建智能制造产业学院，企业派驻十二名工程师担任兼职教师。")
     document.save(str(plan))
+    other = tmp_path / "other.md"
+    other.write_text("# 另一份方案\n\n企业派驻二十名工程师到学院授课，参与课程开发。\n")
     app = start("pages/batch.py")
-    app.file_uploader(key="batch_plans").set_value([("plan.docx", plan.read_bytes(), DOCX_MIME)])
+    add_plans(
+        app,
+        [
+            ("plan.docx", plan.read_bytes(), DOCX_MIME),
+            ("other.md", other.read_bytes(), "text/markdown"),
+            ("broken.pdf", b"%PDF-1.4 truncated", "application/pdf"),
+        ],
+    )
+    assert "broken.pdf" in list(app.dataframe[0].value["file"])  # the failure, by name
+    plans = app.dataframe[1].value
+    assert sorted(plans["plan"]) == ["other.md", "plan.docx"]
+    # plans are the user's own: not in the shared knowledge base
+    assert [d.source for d in app_service.list_documents()] == ["order_class.md"]
+
+    [chosen] = [p.doc_id for p in app_service.workspace("local").plans() if p.source == "plan.docx"]
+    app.multiselect(key="batch_plans").set_value([chosen])
     questions = "question\n企业派了多少工程师？\n订单班里企业做什么？\n".encode()
     app.file_uploader(key="batch_questions").set_value(("q.csv", questions, "text/csv"))
     app.button(key="batch_run").click().run()
     assert not app.exception, app.exception
-    table = app.dataframe[0].value
+    table = app.dataframe[2].value
     assert list(table["question"]) == ["企业派了多少工程师？", "订单班里企业做什么？"]
     assert "plan.docx" in table["sources"].iloc[0]
-    labels = sorted(b.label for b in app.get("download_button"))
-    assert labels == ["下载 CSV", "下载 DOCX", "下载 Markdown", "下载 XLSX"]
-    # the plan's private scope is gone
-    assert app_service.list_knowledge_bases() == ["default"]
+    assert not any("other.md" in s for s in table["sources"])  # not chosen, not searched
+    labels = sorted(b.label for b in app.get("download_button"))  # the run, and "My results"
+    assert labels == [
+        label for label in ["下载 CSV", "下载 DOCX", "下载 Markdown", "下载 XLSX"] for _ in range(2)
+    ]
+
+    # the run is kept under "My results", with its downloads, after a fresh start
+    [job] = app_service.workspace("local").results()
+    assert job.kind == "batch" and "q.csv" in job.title and "plan.docx" in job.title
+    again = start("pages/batch.py")
+    assert any("q.csv" in o for o in again.selectbox(key="results_choice").options)
+    assert sum(b.label == "下载 XLSX" for b in again.get("download_button")) == 1
+    again.button(key="results_delete").click().run()
+    assert not again.exception, again.exception
+    assert app_service.workspace("local").results() == []
 
 
 def test_plan_review_from_the_batch_page(app_service, tmp_path) -> None:
@@ -203,14 +239,18 @@ def test_plan_review_from_the_batch_page(app_service, tmp_path) -> None:
 
     app_service.use_chat_model(None, "extractive (no LLM)")
     plan = write_docx(tmp_path / "gapped.docx", as_docx_blocks(GAPPED))
-    app = start("pages/batch.py")
-    app.file_uploader(key="review_plan").set_value(("gapped.docx", plan.read_bytes(), DOCX_MIME))
+    app = add_plans(start("pages/batch.py"), [("gapped.docx", plan.read_bytes(), DOCX_MIME)])
     app.button(key="review_run").click().run()
     assert not app.exception, app.exception
-    assert any("缺失" in e.label and "治理与共同决策" in e.label for e in app.expander)
-    assert len(app.get("image")) == 1  # the coverage chart
-    labels = sorted(b.label for b in app.get("download_button"))
-    assert labels == ["下载报告 DOCX", "下载报告 JSON", "下载报告 MD"]
+    assert not app.error, [e.value for e in app.error]
+    assert any("缺失" in e.label and "治理与共同决策" in e.label for e in app.expander), [
+        e.label for e in app.expander
+    ]
+    assert len(app.get("image")) == 2  # the coverage chart, in the review and "My results"
+    labels = sorted(b.label for b in app.get("download_button"))  # the review and "My results"
+    assert labels == ["下载报告 DOCX"] * 2 + ["下载报告 JSON"] * 2 + ["下载报告 MD"] * 2
+    [job] = app_service.workspace("local").results()
+    assert job.kind == "review" and job.title == "gapped.docx"
 
 
 def test_settings_page_shows_status_and_sets_the_session_backend(app_service) -> None:
@@ -315,3 +355,34 @@ def test_conversations_are_private_to_their_user(accounts_service) -> None:
         with pytest.raises(ConversationNotFoundError):
             call()
     assert [m.content for m in store.messages(mine.id, "wang")] == ["实训基地怎么建？"]
+
+
+def test_plans_and_results_are_private_to_their_user(accounts_service, tmp_path) -> None:
+    accounts = accounts_service.accounts
+    accounts.add_user("admin", "correct horse battery", "admin")
+    accounts.add_user("wang", "member password 1")
+    accounts.add_user("li", "member password 2")
+    plan = tmp_path / "wang_plan.md"
+    plan.write_text("# 王老师的方案\n\n学院与汽车企业共建新能源实训中心，企业捐赠三台整车。\n")
+    wang = accounts_service.workspace("wang")
+    assert wang.add_plans([plan]).ok
+    job = wang.save_result("batch", "王老师的问题", [{"id": "1", "question": "秘密问题"}])
+
+    li = sign_in(
+        AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run(),
+        "li",
+        "member password 2",
+    )
+    li.switch_page("pages/batch.py").run()
+    assert not li.exception, li.exception
+    assert "No plans yet" in " ".join(i.value for i in li.info)
+    assert "No results yet" in " ".join(i.value for i in li.info)
+    assert li.multiselect(key="batch_plans").options == []
+    # wang's ids planted in li's session show nothing of wang's
+    li.session_state["opened_result"] = {"id": job.id, "files": {}, "chart": b""}
+    li.run()
+    assert not li.exception, li.exception
+    shown = " ".join(
+        [m.value for m in li.markdown] + [str(d.value) for d in li.dataframe] + li.caption.values
+    )
+    assert "王老师" not in shown and "秘密问题" not in shown and "wang_plan" not in shown

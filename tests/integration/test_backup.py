@@ -1,6 +1,7 @@
-"""`backup` and `restore`: a snapshot of the knowledge bases and the conversations, restored
-into an empty data dir and verified: the same documents, chunks, vectors, answers and
-conversations; a populated data dir is not overwritten without --force; a broken archive is
+"""`backup` and `restore`: a snapshot of the knowledge bases (shared and users' plans), the
+conversations, results and accounts, restored into an empty data dir and verified: the same
+documents, chunks, vectors, answers, conversations, results and sign-ins (but no live
+sessions); a populated data dir is not overwritten without --force; a broken archive is
 reported, not half-restored."""
 
 from __future__ import annotations
@@ -76,3 +77,41 @@ def test_broken_archive_is_reported(embeddings, tmp_path, capsys) -> None:
     assert main(["backup", str(tmp_path / "x.zip")], service=target) == 2
     assert target.list_knowledge_bases() in ([], ["default"])
     assert all(target.knowledge_base(n).is_empty() for n in target.list_knowledge_bases())
+
+
+def test_accounts_plans_and_results_are_backed_up_without_live_sessions(
+    embeddings, tmp_path, capsys
+) -> None:
+    source = make_service(tmp_path / "a", embeddings)
+    source.accounts.add_user("admin", "correct horse battery", "admin")
+    source.accounts.add_user("王老师", "member password 1")
+    token = source.accounts.login("王老师", "member password 1")
+    plan = tmp_path / "wang.md"
+    plan.write_text("# 方案\n\n学院与汽车企业共建实训中心，企业捐赠三台整车。\n", encoding="utf-8")
+    wang = source.workspace("王老师")
+    assert wang.add_plans([plan]).ok
+    wang.save_result("batch", "问题", [{"id": "1", "question": "捐赠了几台整车？"}])
+
+    archive = tmp_path / "snap.tar.gz"
+    assert main(["backup", str(archive)], service=source) == 0
+    assert "2 user(s)" in capsys.readouterr().out
+
+    target = make_service(tmp_path / "b", embeddings)
+    assert main(["restore", str(archive)], service=target) == 0
+    assert "2 user(s)" in capsys.readouterr().out
+    accounts = target.accounts
+    assert [(u.name, u.role) for u in accounts.users()] == [
+        ("admin", "admin"),
+        ("王老师", "member"),
+    ]
+    user = accounts.user_for(accounts.login("王老师", "member password 1"))
+    assert user is not None and user.name == "王老师"
+    assert accounts.user_for(token) is None  # sessions are not carried over
+    restored = target.workspace("王老师")
+    assert [p.source for p in restored.plans()] == ["wang.md"]
+    assert restored.plan_passages("wang.md")[0].text == wang.plan_passages("wang.md")[0].text
+    [job] = restored.results()
+    assert restored.result(job.id).result == [{"id": "1", "question": "捐赠了几台整车？"}]
+    # a data dir with users of its own is not overwritten without --force
+    assert main(["restore", str(archive)], service=target) == 1
+    assert "accounts.sqlite3" in capsys.readouterr().err
