@@ -6,15 +6,27 @@ point is the catalogue record (see ``write_document``). Chunk ids derive from th
 content hash, so a new version never overwrites the chunks of the committed one, and
 ``repair`` can always bring the store back to exactly one complete version per document after a
 crash. Readers trust a chunk only when its ``doc_sha256`` equals the committed record's.
+
+Several writers share a store (Streamlit sessions are threads of one process; several app
+processes may share one Chroma server), so ``repair`` must not mistake another writer's write
+in progress for a crashed one. Each dirty record names its writer (host:pid) and when it was
+marked; ``repair`` resolves it only when the write is known to be over: a write of this process
+that is no longer running, a writer process on this host that no longer exists, or a record
+older than ``STALE_WRITE_S`` (writers on other hosts). Writes of one document are serialised
+within a process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import socket
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -33,6 +45,27 @@ CHUNKS_PREFIX = "kb_"
 CATALOG_SUFFIX = ".docs"
 WRITE_BATCH = 256
 _KB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+#: a dirty record older than this is abandoned whoever wrote it (a document's write is only
+#: Chroma upserts: seconds, a minute for the largest files)
+STALE_WRITE_S = 600.0
+
+_writes_lock = threading.Lock()
+_active_writes: set[tuple[str, str]] = set()  # (knowledge base, doc_id) written now, here
+_document_locks: dict[tuple[str, str], threading.Lock] = {}
+
+
+def _writer_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process: alive
+        return True
+    return True
 
 
 class StoreError(Exception):
@@ -118,6 +151,7 @@ class DocumentRecord:
 class RepairReport:
     documents_repaired: int = 0
     chunks_removed: int = 0
+    in_progress: int = 0  # dirty records of writes still running elsewhere: left alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,12 +237,18 @@ class KnowledgeBase:
         if len(vectors) != len(doc.chunks):
             raise StoreError("one vector per chunk is required")
         doc_id = doc_id_for(doc.source)
+        with self._writing(doc_id) as lease:
+            return self._write_document(doc, vectors, doc_id, lease)
+
+    def _write_document(
+        self, doc: PreparedDocument, vectors: np.ndarray, doc_id: str, lease: dict[str, Any]
+    ) -> DocumentRecord:
         existing = self._catalog.get(ids=[doc_id], include=["metadatas"])
         previous = dict(existing["metadatas"][0]) if existing["metadatas"] else None
         marker: dict[str, Any] = (
             dict(previous) if previous else {"doc_id": doc_id, "source": doc.source, "sha256": ""}
         )
-        marker["dirty"] = True
+        marker.update(lease, dirty=True)
         self._put_record(marker)
 
         chunks = self._stored_chunks(doc, doc_id)
@@ -236,7 +276,7 @@ class KnowledgeBase:
             size_bytes=doc.size_bytes,
             skipped_pages=",".join(f"{s.number}:{s.reason}" for s in doc.skipped),
         )
-        self._put_record({**record.to_json(), "dirty": True})  # commit point
+        self._put_record({**record.to_json(), **lease, "dirty": True})  # commit point
         self._remove_chunks_except(doc_id, keep_sha=doc.sha256)
         self._put_record({**record.to_json(), "dirty": False})
         return record
@@ -249,16 +289,18 @@ class KnowledgeBase:
         doc_id, sha = str(record["doc_id"]), str(record["sha256"])
         if any(c.metadata.get("doc_id") != doc_id or c.embedding is None for c in chunks):
             raise StoreError(f"backup of {record.get('source')!r}: chunks do not match it")
-        existing = self._catalog.get(ids=[doc_id], include=["metadatas"])
-        previous = dict(existing["metadatas"][0]) if existing["metadatas"] else None
-        marker = dict(previous) if previous else {"doc_id": doc_id, "source": record["source"]}
-        marker.setdefault("sha256", "")
-        self._put_record({**marker, "dirty": True})
-        self._upsert(chunks, np.asarray([c.embedding for c in chunks], dtype=np.float32))
-        committed = {k: v for k, v in record.items() if k != "dirty"}
-        self._put_record({**committed, "dirty": True})  # commit point
-        self._remove_chunks_except(doc_id, keep_sha=sha)
-        self._put_record({**committed, "dirty": False})
+        with self._writing(doc_id) as lease:
+            existing = self._catalog.get(ids=[doc_id], include=["metadatas"])
+            previous = dict(existing["metadatas"][0]) if existing["metadatas"] else None
+            marker = dict(previous) if previous else {"doc_id": doc_id, "source": record["source"]}
+            marker.setdefault("sha256", "")
+            self._put_record({**marker, **lease, "dirty": True})
+            self._upsert(chunks, np.asarray([c.embedding for c in chunks], dtype=np.float32))
+            lease_keys = ("dirty", *lease)
+            committed = {k: v for k, v in record.items() if k not in lease_keys}
+            self._put_record({**committed, **lease, "dirty": True})  # commit point
+            self._remove_chunks_except(doc_id, keep_sha=sha)
+            self._put_record({**committed, "dirty": False})
         return self._record_from_meta(committed)
 
     def _upsert(self, chunks: Sequence[StoredChunk], vectors: np.ndarray) -> None:
@@ -314,17 +356,27 @@ class KnowledgeBase:
                 f"no document {source_or_id!r} in knowledge base {self.name!r}"
             )
         # Hide it first (empty sha = not committed), then remove chunks, then the record.
-        self._put_record(
-            {"doc_id": record.doc_id, "source": record.source, "sha256": "", "dirty": True}
-        )
-        self._remove_chunks_except(record.doc_id, keep_sha="")
-        self._catalog.delete(ids=[record.doc_id])
+        with self._writing(record.doc_id) as lease:
+            self._put_record(
+                {
+                    "doc_id": record.doc_id,
+                    "source": record.source,
+                    "sha256": "",
+                    **lease,
+                    "dirty": True,
+                }
+            )
+            self._remove_chunks_except(record.doc_id, keep_sha="")
+            self._catalog.delete(ids=[record.doc_id])
         return record
 
     def repair(self) -> RepairReport:
         """Finish or roll back writes that a crash interrupted (records marked dirty)."""
         report = RepairReport()
         for meta in self._raw_records(where={"dirty": True}):
+            if not self._abandoned(meta):
+                report.in_progress += 1
+                continue
             doc_id, sha = str(meta["doc_id"]), str(meta.get("sha256") or "")
             report.chunks_removed += self._remove_chunks_except(doc_id, keep_sha=sha)
             report.documents_repaired += 1
@@ -340,6 +392,35 @@ class KnowledgeBase:
                 report.chunks_removed,
             )
         return report
+
+    def _abandoned(self, meta: dict[str, Any]) -> bool:
+        """Is this dirty record's write over (crashed or failed), not merely running?"""
+        writer = str(meta.get("writer") or "")
+        if not writer or time.time() - float(meta.get("dirty_at") or 0.0) > STALE_WRITE_S:
+            return True
+        if writer == _writer_id():
+            with _writes_lock:
+                return (self.name, str(meta["doc_id"])) not in _active_writes
+        host, _, pid = writer.rpartition(":")
+        if host == socket.gethostname() and pid.isdigit():
+            return not _pid_alive(int(pid))
+        return False  # another host's write, not yet stale
+
+    @contextmanager
+    def _writing(self, doc_id: str) -> Iterator[dict[str, Any]]:
+        """Serialise writes of one document in this process and mark them as running; yields
+        the lease fields every dirty record of the write carries."""
+        key = (self.name, doc_id)
+        with _writes_lock:
+            lock = _document_locks.setdefault(key, threading.Lock())
+        with lock:
+            with _writes_lock:
+                _active_writes.add(key)
+            try:
+                yield {"writer": _writer_id(), "dirty_at": time.time()}
+            finally:
+                with _writes_lock:
+                    _active_writes.discard(key)
 
     def drop(self) -> None:
         """Delete the whole knowledge base."""

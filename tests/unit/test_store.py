@@ -3,6 +3,7 @@ not what is under test here)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -206,6 +207,102 @@ def test_repair_removes_orphans_of_a_new_document(kb: KnowledgeBase, monkeypatch
     assert list(kb.iter_chunks()) == []
     kb.repair()
     assert kb.count_chunks() == 0
+
+
+def test_repair_leaves_a_write_in_progress_alone(kb: KnowledgeBase, monkeypatch) -> None:
+    """Another session's ingest (a thread of the same process) is half-way through a document
+    when this one starts an ingest and repairs: the running write is not undone, and it ends
+    complete."""
+    import threading
+
+    kb.write_document(make_doc("a.pdf", ["v1 a"], "a1" * 32), vectors(1))
+    real_upsert = kb._upsert
+    halfway, resume = threading.Event(), threading.Event()
+
+    def slow_upsert(chunks, vecs):
+        real_upsert(chunks[:1], vecs[:1])
+        halfway.set()
+        assert resume.wait(30)
+        real_upsert(chunks[1:], vecs[1:])
+
+    monkeypatch.setattr(kb, "_upsert", slow_upsert)
+    writer = threading.Thread(
+        target=kb.write_document,
+        args=(make_doc("a.pdf", ["v2 a", "v2 b", "v2 c"], "b2" * 32), vectors(3)),
+    )
+    writer.start()
+    assert halfway.wait(30)
+    report = kb.repair()
+    assert (report.in_progress, report.documents_repaired, report.chunks_removed) == (1, 0, 0)
+    resume.set()
+    writer.join(30)
+    assert sorted(c.text for c in kb.iter_chunks()) == ["v2 a", "v2 b", "v2 c"]
+    assert kb.count_chunks() == 3 and kb.get_document("a.pdf").chunks == 3
+
+
+@pytest.mark.parametrize(
+    ("writer", "age_s", "repaired"),
+    [
+        ("dead", 1, True),  # a process of this host that no longer exists: crashed
+        ("alive", 1, False),  # a live process of this host: still writing
+        ("alive", 3600, True),  # ... but for an hour: abandoned
+        ("other-host", 1, False),  # another host sharing the Chroma server: cannot tell yet
+        ("other-host", 3600, True),
+        ("none", 1, True),  # a record written before writers were named
+    ],
+)
+def test_repair_tells_crashed_writers_from_running_ones(
+    kb: KnowledgeBase, writer: str, age_s: float, repaired: bool
+) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    host = socket.gethostname()
+    if writer == "dead":
+        proc = subprocess.Popen([sys.executable, "-c", "pass"])
+        proc.wait()
+        name = f"{host}:{proc.pid}"
+    elif writer == "alive":
+        name = f"{host}:{os.getppid()}"
+    elif writer == "other-host":
+        name = "another-host.example:1234"
+    else:
+        name = ""
+    kb.write_document(make_doc("a.pdf", ["v1 a"], "a1" * 32), vectors(1))
+    # a write of v2 that stopped after adding its chunks, before the commit
+    record = kb._raw_records()[0]
+    kb._put_record({**record, "writer": name, "dirty_at": time.time() - age_s, "dirty": True})
+    kb._upsert(
+        kb._stored_chunks(make_doc("a.pdf", ["v2 a", "v2 b"], "b2" * 32), record["doc_id"]),
+        vectors(2),
+    )
+    report = kb.repair()
+    assert report.documents_repaired == int(repaired) and report.in_progress == int(not repaired)
+    assert kb.count_chunks() == (1 if repaired else 3)
+    assert [c.text for c in kb.iter_chunks()] == ["v1 a"]  # readers see v1 either way
+
+
+def test_writes_of_one_document_from_two_threads_do_not_mix(kb: KnowledgeBase) -> None:
+    import threading
+
+    versions = [(f"{i:x}" * 64)[:64] for i in range(1, 9)]
+    threads = [
+        threading.Thread(
+            target=kb.write_document,
+            args=(make_doc("a.pdf", [f"{sha[:4]} {n}" for n in range(5)], sha), vectors(5)),
+        )
+        for sha in versions
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    record = kb.get_document("a.pdf")
+    texts = sorted(c.text for c in kb.iter_chunks())
+    assert texts == [f"{record.sha256[:4]} {n}" for n in range(5)]
+    assert kb.count_chunks() == 5 and not kb._raw_records(where={"dirty": True})
 
 
 def test_knowledge_bases_are_separate(tmp_path: Path) -> None:
