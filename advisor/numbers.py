@@ -44,6 +44,8 @@ _CN_HAS_DIGIT = re.compile(r"[零〇一二两三四五六七八九]")
 
 
 def _chinese_value(run: str) -> int | None:
+    if len(run) > 18:  # no figure is written with so many numerals (and int() would refuse)
+        return None
     if all(ch in _CN_DIGITS for ch in run):  # digit by digit: 二〇一一 -> 2011
         return int("".join(str(_CN_DIGITS[ch]) for ch in run)) if len(run) > 1 else _CN_DIGITS[run]
     total, section, digit = 0, 0, None

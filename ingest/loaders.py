@@ -256,16 +256,20 @@ def _load_pdf(path: Path, password: str | None, limits: LoadLimits) -> RawDocume
     from pypdf import PdfReader
 
     try:
-        with path.open("rb") as stream:
+        stream = path.open("rb")
+    except OSError as exc:
+        raise IngestError(f"{path.name}: cannot read the file ({exc.strerror or exc})") from exc
+    try:
+        with stream:
             reader = PdfReader(stream, strict=False)
             _unlock_pdf(reader, password, path.name)
             page_count = _count_pdf_pages(reader, path.name, limits)
             pages = _extract_pdf_pages(reader, path.name)
     except IngestError:
         raise
-    except OSError as exc:
-        raise IngestError(f"{path.name}: cannot read the file ({exc.strerror or exc})") from exc
-    except Exception as exc:  # pypdf raises many exception types (and worse) on malformed input
+    # pypdf raises many exception types (and worse) on malformed input; an OSError from inside
+    # it is a seek to an offset the file cannot have (a broken startxref), not a read failure
+    except Exception as exc:
         raise CorruptFileError(f"{path.name}: not a readable PDF ({_short_reason(exc)})") from exc
     return RawDocument(path=path, pages=pages, page_count=page_count)
 

@@ -3,6 +3,8 @@ mock model). It streams each reply in small pieces, as a real model would."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,5 +46,52 @@ class QueuedFakeChat(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         reply = self._next(messages)
+        for start in range(0, len(reply), 5):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=reply[start : start + 5]))
+
+
+_PASSAGE = re.compile(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', re.S)
+_SENTENCE_END = re.compile(r"(?<=[。！？!?.])\s*")
+
+
+class PassageEchoChat(BaseChatModel):
+    """Answers with the first sentence of the first passage in the prompt, cited as [n]: an
+    answer that depends only on what this question's retrieval put in the prompt, so answers
+    mixed up between concurrent sessions show. ``delay_s`` stands in for generation time.
+    Stateless, so one instance serves many threads."""
+
+    delay_s: float = 0.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "passage-echo-fake"
+
+    def _reply(self, messages: list[BaseMessage]) -> str:
+        prompt = str(messages[-1].content)
+        found = _PASSAGE.search(prompt)
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if found is None:  # the condense step: pass the question through
+            return prompt.rsplit("\n", 1)[-1]
+        first = _SENTENCE_END.split(found.group(2).strip(), maxsplit=1)[0]
+        return f"{first}[{found.group(1)}]"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(self._reply(messages)))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        reply = self._reply(messages)
         for start in range(0, len(reply), 5):
             yield ChatGenerationChunk(message=AIMessageChunk(content=reply[start : start + 5]))
