@@ -9,7 +9,10 @@ sessions, and slowed-down repeated failed logins. SQLite under the data dir
   runs batches and reviews their own plans).
 - Sessions: a random token, valid for ``session_hours`` after login.
 - Failed logins: after 3 failures for a name, each further attempt waits 2^(n-3) s (at most
-  30 s) before it is even checked, so guessing is slow; a success clears the count.
+  30 s) before it is even checked, so guessing is slow; a success clears the count. The same
+  holds per client address after 10 failures within 15 minutes, whatever names were tried
+  (several colleagues may share an address), so spraying many names is slow too; a success
+  does not clear an address's count, its failures expire.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from advisor.sqlite import connect, create
 ROLES = ("admin", "member")
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 FREE_FAILURES = 3
+ADDRESS_FREE_FAILURES = 10
+ADDRESS_WINDOW_S = 15 * 60
 MAX_DELAY_S = 30.0
 MIN_PASSWORD = 10
 
@@ -47,6 +52,11 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE TABLE IF NOT EXISTS failures (
     name TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    last_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS address_failures (
+    address TEXT PRIMARY KEY,
     count INTEGER NOT NULL,
     last_at REAL NOT NULL
 );
@@ -69,6 +79,11 @@ class User:
 
 def _hash(password: str, salt: bytes) -> bytes:
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, **SCRYPT)
+
+
+def _backoff(failures: int, free: int) -> float:
+    """No wait for the first ``free`` failures, then 1, 2, 4 … seconds, at most MAX_DELAY_S."""
+    return 0.0 if failures < free else min(2.0 ** (failures - free), MAX_DELAY_S)
 
 
 def generate_password() -> str:
@@ -134,18 +149,30 @@ class AccountStore:
 
     # ---------------------------------------------------------------- login
 
-    def login_delay(self, name: str) -> float:
+    def login_delay(self, name: str, address: str | None = None) -> float:
+        """Seconds the next attempt for ``name`` (from ``address``) waits before it is checked."""
         with self._connect() as db:
             row = db.execute("SELECT count FROM failures WHERE name = ?", (name,)).fetchone()
-        failures = int(row["count"]) if row else 0
-        if failures < FREE_FAILURES:
-            return 0.0
-        return min(2.0 ** (failures - FREE_FAILURES), MAX_DELAY_S)
+            by_address = (
+                db.execute(
+                    "SELECT count FROM address_failures WHERE address = ? AND last_at > ?",
+                    (address, time.time() - ADDRESS_WINDOW_S),
+                ).fetchone()
+                if address
+                else None
+            )
+        return max(
+            _backoff(int(row["count"]) if row else 0, FREE_FAILURES),
+            _backoff(int(by_address["count"]) if by_address else 0, ADDRESS_FREE_FAILURES),
+        )
 
-    def login(self, name: str, password: str, *, sleep: bool = True) -> str:
+    def login(
+        self, name: str, password: str, *, address: str | None = None, sleep: bool = True
+    ) -> str:
         """A session token for a correct name and password; AccountError otherwise (the same
-        message whether the name or the password was wrong)."""
-        delay = self.login_delay(name)
+        message whether the name or the password was wrong). ``address`` is the client's
+        network address, when known."""
+        delay = self.login_delay(name, address)
         if delay and sleep:
             time.sleep(delay)
         with self._connect() as db:
@@ -154,12 +181,20 @@ class AccountStore:
         salt = row["salt"] if row else b"\0" * 16
         ok = hmac.compare_digest(_hash(password, salt), row["hash"] if row else b"\1" * 32)
         if not (ok and row):
+            now = time.time()
             with self._connect() as db:  # committed before the error is raised
                 db.execute(
                     "INSERT INTO failures VALUES (?, 1, ?) ON CONFLICT(name) DO UPDATE "
                     "SET count = count + 1, last_at = excluded.last_at",
-                    (name, time.time()),
+                    (name, now),
                 )
+                if address:  # an expired count starts again at 1
+                    db.execute(
+                        "INSERT INTO address_failures VALUES (?, 1, ?) ON CONFLICT(address) "
+                        "DO UPDATE SET count = CASE WHEN last_at > ? THEN count + 1 ELSE 1 END, "
+                        "last_at = excluded.last_at",
+                        (address, now, now - ADDRESS_WINDOW_S),
+                    )
             raise AccountError("wrong user name or password")
         with self._connect() as db:
             db.execute("DELETE FROM failures WHERE name = ?", (name,))

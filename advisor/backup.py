@@ -48,7 +48,7 @@ DATABASES = {
 }
 #: copied tables emptied in the archive: live sign-ins and failure counters are not state
 #: worth restoring
-TRANSIENT = {"accounts.sqlite3": ("sessions", "failures")}
+TRANSIENT = {"accounts.sqlite3": ("sessions", "failures", "address_failures")}
 
 
 def _row_counts(path: Path, tables: tuple[str, ...]) -> dict[str, int]:

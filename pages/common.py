@@ -169,12 +169,23 @@ def require_user(service: AdvisorService) -> Any:
         submitted = st.form_submit_button("登录 Sign in", type="primary")
     if submitted:
         try:
-            st.session_state["token"] = accounts.login(name.strip(), password)
+            st.session_state["token"] = accounts.login(
+                name.strip(), password, address=client_address()
+            )
         except AccountError as exc:
             st.error(f"登录失败 Sign-in failed: {exc}")
         else:
             st.rerun()
     st.stop()
+
+
+def client_address() -> str | None:
+    """The browser's network address as Streamlit sees it (behind a reverse proxy: the
+    proxy's), for slowing down repeated failed sign-ins; None when unknown (tests)."""
+    try:
+        return st.context.ip_address or None
+    except Exception:  # no browser connection (AppTest, bare mode)
+        return None
 
 
 def user_name() -> str:

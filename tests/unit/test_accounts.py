@@ -60,6 +60,34 @@ def test_repeated_failures_are_slowed_down_and_success_clears_them(store) -> Non
     assert store.login_delay("alice") == 0.0
 
 
+def test_many_names_tried_from_one_address_are_slowed_down(store) -> None:
+    """Spraying passwords over many names from one address: after 10 failures the address
+    waits, whichever name comes next; another address does not; failures expire."""
+    from advisor import accounts
+
+    store.add_user("alice", "correct horse battery")
+    for n in range(12):
+        with pytest.raises(AccountError):
+            store.login(f"user{n}", "guess guess guess", address="10.0.0.9", sleep=False)
+    assert store.login_delay("someone-new", "10.0.0.9") == 4.0  # 12 failures: 2^(12-10)
+    assert store.login_delay("someone-new", "10.0.0.7") == 0.0
+    assert store.login_delay("someone-new") == 0.0  # no address known: by name only
+    # a correct sign-in from that address waits too, and does not clear the address's count
+    store.login("alice", "correct horse battery", address="10.0.0.9", sleep=False)
+    assert store.login_delay("alice", "10.0.0.9") == 4.0
+    # after the window the address starts again
+    with store._connect() as db:
+        db.execute(
+            "UPDATE address_failures SET last_at = last_at - ?", (accounts.ADDRESS_WINDOW_S,)
+        )
+    assert store.login_delay("someone-new", "10.0.0.9") == 0.0
+    with pytest.raises(AccountError):
+        store.login("user0", "guess guess guess", address="10.0.0.9", sleep=False)
+    with store._connect() as db:
+        [count] = db.execute("SELECT count FROM address_failures").fetchone()
+    assert count == 1
+
+
 def test_sessions_expire(tmp_path) -> None:
     store = AccountStore(tmp_path / "a.sqlite3", session_hours=0.5 / 3600)  # half a second
     store.add_user("alice", "correct horse battery")
