@@ -25,6 +25,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from advisor.errors import ConfigError
 from advisor.settings import Settings
+from vectorstore.gate import compute_gate
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class LocalLlamaChat(BaseChatModel):
         """Evaluate each system prompt once so that its state sits in the prompt cache: the
         first question in either language then starts from it (~4 s less on 2 cores)."""
         llama = self._llama()
-        with _generation_lock(llama):
+        with _generation_lock(llama), compute_gate:
             for system in system_prompts:
                 llama.create_chat_completion(
                     messages=[
@@ -141,7 +142,9 @@ class LocalLlamaChat(BaseChatModel):
         llama = self._llama()
         # One generation at a time per model: llama.cpp's context is not re-entrant. The lock
         # is module-wide through the shared model object.
-        with _generation_lock(llama):
+        # Then the compute gate: retrieval and embedding of other sessions wait while this
+        # answer is generated, or they would slow it down many times (vectorstore/gate.py).
+        with _generation_lock(llama), compute_gate:
             for part in llama.create_chat_completion(**self._params(messages, stop), stream=True):
                 delta = part["choices"][0]["delta"].get("content") or ""
                 if not delta:

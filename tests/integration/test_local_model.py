@@ -127,3 +127,35 @@ def test_warm_up_puts_both_system_prompts_in_the_prompt_cache(local_model_path: 
         [answered] = keys() - before
         system_tokens = len(llama.tokenize(system.encode("utf-8"), add_bos=False))
         assert shared(warm, answered) >= system_tokens, lang
+
+
+def test_other_sessions_retrieval_waits_while_an_answer_is_generated(
+    local_model_path: Path, embeddings
+) -> None:
+    """The compute gate: a retrieval (query embedding) that arrives while the bundled model is
+    generating runs after the generation, not interleaved with it (vectorstore/gate.py)."""
+    import threading
+
+    from langchain_core.messages import HumanMessage
+
+    from advisor.llm import LocalLlamaChat
+
+    chat = LocalLlamaChat(model_path=local_model_path, max_tokens=24)
+    events: list[tuple[str, float]] = []
+    first_token = threading.Event()
+
+    def generate() -> None:
+        for _ in chat.stream([HumanMessage("用三句话介绍校企合作。")]):
+            first_token.set()
+        events.append(("generation done", time.monotonic()))
+
+    generator = threading.Thread(target=generate)
+    generator.start()
+    assert first_token.wait(120)
+    embeddings.embed_query("共享实训基地")  # another session's retrieval
+    events.append(("embedding done", time.monotonic()))
+    generator.join(120)
+    assert [name for name, _ in sorted(events, key=lambda e: e[1])] == [
+        "generation done",
+        "embedding done",
+    ]
