@@ -1,5 +1,5 @@
 """Load: N concurrent sessions asking and ingesting against one deployment, against the same
-operations done by one session alone (the baseline, measured in the same run).
+sessions run one after the other (the baseline, measured in the same run).
 
     .venv/bin/python bench/load.py [--sessions 8] [--admins 2] [--rounds 2]
         [--llm local|extractive|echo] [--chroma-url http://127.0.0.1:8000]
@@ -88,8 +88,8 @@ def chart(baseline: dict, loaded: dict, path: Path, title: str) -> None:
     width = 0.2
     for n, (label, data, colour) in enumerate(
         [
-            ("1 session p50", baseline, "#90caf9"),
-            ("1 session p95", baseline, "#1565c0"),
+            ("one at a time p50", baseline, "#90caf9"),
+            ("one at a time p95", baseline, "#1565c0"),
             (f"{loaded['sessions']} sessions p50", loaded, "#ffcc80"),
             (f"{loaded['sessions']} sessions p95", loaded, "#e65100"),
         ]
@@ -133,11 +133,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory(prefix="advisor-load-bench-") as folder_name:
         folder = Path(folder_name)
-        for label, sessions, admins in [
-            ("baseline", 1, 0),
-            ("baseline_admin", 1, 1),
-            ("loaded", args.sessions, args.admins),
-        ]:
+        for label, concurrent in [("baseline", False), ("loaded", True)]:
             data_dir = folder / label
             service = build_service(data_dir, args.llm, args.chroma_url, embeddings)
             seed(service, folder)
@@ -149,9 +145,18 @@ def main() -> None:
                 clock.take()
             run_id = f"{label[:1]}{int(time.time()) % 10000:04d}"
             result = run_scenario(
-                service, sessions=sessions, admins=admins, rounds=args.rounds, run_id=run_id
+                service,
+                sessions=args.sessions,
+                admins=args.admins,
+                rounds=args.rounds,
+                run_id=run_id,
+                concurrent=concurrent,
             )
-            print(f"\n== {label}: {sessions} session(s), {admins} ingesting, llm={args.llm}")
+            how = "concurrent" if concurrent else "one after the other (baseline)"
+            print(
+                f"\n== {label}: {args.sessions} sessions {how}, {args.admins} ingesting, "
+                f"llm={args.llm}"
+            )
             print(percentiles_table(result))
             summary = result.summary()
             if clock:
@@ -172,10 +177,6 @@ def main() -> None:
                 print("  !", problem[:300])
             results[label] = summary
     baseline = results.pop("baseline")
-    admin = results.pop("baseline_admin")
-    baseline["latency_s"].update(
-        {k: v for k, v in admin["latency_s"].items() if k == "ingest_shared"}
-    )
     report = {
         "command": "bench/load.py " + " ".join(sys.argv[1:]),
         "llm": args.llm,
@@ -191,7 +192,8 @@ def main() -> None:
             baseline,
             results["loaded"],
             args.chart,
-            f"Latency per operation: 1 session vs {args.sessions} concurrent (llm={args.llm})",
+            f"Latency per operation: {args.sessions} sessions one at a time vs concurrent "
+            f"(llm={args.llm})",
         )
 
 

@@ -132,16 +132,18 @@ def run_scenario(
     admins: int = 2,
     rounds: int = 2,
     run_id: str | None = None,
+    concurrent: bool = True,
 ) -> LoadResult:
     """``sessions`` concurrent sessions, ``admins`` of them ingesting; every session asks
     ``rounds`` times about the shared knowledge base and (members) ``rounds`` times about their
-    own plan. Returns timings, errors and every cross-talk seen."""
+    own plan. Returns timings, errors and every cross-talk seen. Not ``concurrent``: the same
+    sessions one after the other (the baseline)."""
     run = run_id or f"{random.randrange(10**4):04d}"
     members = [i for i in range(sessions) if i >= admins]
     codes = {i: member_code(i, run) for i in members}
     result = LoadResult(sessions=sessions, wall_s=0.0)
     lock = threading.Lock()
-    start = threading.Barrier(sessions)
+    start = threading.Barrier(sessions if concurrent else 1)
 
     def timed(session: str, kind: str, call: Callable[[], Any]) -> Any:
         began = time.perf_counter()
@@ -236,6 +238,8 @@ def run_scenario(
         began = time.perf_counter()
         for t in threads:
             t.start()
+            if not concurrent:
+                t.join()
         for t in threads:
             t.join()
         result.wall_s = time.perf_counter() - began
