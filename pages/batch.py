@@ -39,7 +39,9 @@ from pages.common import (
     StreamlitIngestProgress,
     get_service,
     outcome_rows,
+    save_uploads,
     session_advisor,
+    too_many_files,
     user_name,
 )
 
@@ -53,15 +55,6 @@ DOWNLOADS = {
 service = get_service()
 workspace = service.workspace(user_name())
 st.title("批量问答与方案评审 · Batch Q&A and plan review")
-
-
-def save_uploads(uploads: list[Any], folder: Path) -> list[Path]:
-    paths = []
-    for upload in uploads:
-        path = folder / Path(upload.name).name
-        path.write_bytes(upload.getbuffer())
-        paths.append(path)
-    return paths
 
 
 def result_files(records: list[dict[str, Any]]) -> dict[str, bytes]:
@@ -156,13 +149,7 @@ with plans_tab:
             key="plans_files",
         )
         add = st.form_submit_button("添加 Add", type="primary", key="plans_add")
-    limit = service.settings.max_upload_files
-    if add and uploads and len(uploads) > limit:
-        st.error(
-            f"一次最多上传 {limit} 个文件，本次选择了 {len(uploads)} 个。"
-            f"At most {limit} files per upload; {len(uploads)} were chosen."
-        )
-    elif add and uploads:
+    if add and uploads and not too_many_files(uploads, service.settings.max_upload_files):
         with tempfile.TemporaryDirectory(prefix="advisor-plans-") as folder_name:
             paths = save_uploads(list(uploads), Path(folder_name))
             ingest_progress = StreamlitIngestProgress()

@@ -107,6 +107,28 @@ class StreamlitIngestProgress:
         self.stage_line.empty()
 
 
+def save_uploads(uploads: list[Any], folder: Path) -> list[Path]:
+    """Write uploaded files into ``folder`` under their base names (never a path the browser
+    sent)."""
+    paths = []
+    for upload in uploads:
+        path = folder / Path(upload.name).name
+        path.write_bytes(upload.getbuffer())
+        paths.append(path)
+    return paths
+
+
+def too_many_files(uploads: list[Any], limit: int) -> bool:
+    """Says so when more files were chosen than ADVISOR_MAX_UPLOAD_FILES allows."""
+    if len(uploads) <= limit:
+        return False
+    st.error(
+        f"一次最多上传 {limit} 个文件（ADVISOR_MAX_UPLOAD_FILES），本次选择了 {len(uploads)} 个。"
+        f"At most {limit} files per upload; {len(uploads)} were chosen."
+    )
+    return True
+
+
 def outcome_rows(outcomes: list[FileOutcome]) -> list[dict[str, Any]]:
     return [
         {

@@ -10,7 +10,14 @@ import streamlit as st
 
 from advisor.errors import AdvisorError
 from ingest.types import KINDS
-from pages.common import StreamlitIngestProgress, get_service, is_admin, outcome_rows
+from pages.common import (
+    StreamlitIngestProgress,
+    get_service,
+    is_admin,
+    outcome_rows,
+    save_uploads,
+    too_many_files,
+)
 
 KIND_LABELS = {
     "policy": "政策法规 policy",
@@ -49,19 +56,9 @@ if admin:
         )
         submitted = st.form_submit_button("导入 Ingest", type="primary")
 
-    limit = service.settings.max_upload_files
-    if submitted and files and len(files) > limit:
-        st.error(
-            f"一次最多上传 {limit} 个文件（ADVISOR_MAX_UPLOAD_FILES），本次选择了 {len(files)} 个。"
-            f"At most {limit} files per upload; {len(files)} were chosen."
-        )
-    elif submitted and files:
+    if submitted and files and not too_many_files(files, service.settings.max_upload_files):
         with tempfile.TemporaryDirectory(prefix="advisor-upload-") as folder:
-            paths = []
-            for upload in files:
-                path = Path(folder) / Path(upload.name).name  # never a path from the browser
-                path.write_bytes(upload.getbuffer())
-                paths.append(path)
+            paths = save_uploads(files, Path(folder))
             progress = StreamlitIngestProgress()
             try:
                 report = service.ingest(

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,9 +57,16 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     subprocess.run(
         add_admin, input=PASSWORD.encode(), check=True, env=env, cwd=REPO_ROOT, capture_output=True
     )
+    with running_app(env, folder / "streamlit.log") as url:
+        yield url
+
+
+@contextmanager
+def running_app(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port of 127.0.0.1; yields its URL."""
     port = free_port()
     command = [
-        python,
+        sys.executable,
         "-m",
         "streamlit",
         "run",
@@ -72,9 +80,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--browser.gatherUsageStats",
         "false",
     ]
-    with running_server(
-        command, lambda: port_open(port), folder / "streamlit.log", env=env, cwd=REPO_ROOT
-    ):
+    with running_server(command, lambda: port_open(port), log, env=env, cwd=REPO_ROOT):
         yield f"http://127.0.0.1:{port}"
 
 

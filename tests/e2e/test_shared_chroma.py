@@ -12,13 +12,11 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, free_port, port_open, running_server
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, open_page
+from tests.conftest import REPO_ROOT
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, open_page, running_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.chroma_server]
 
@@ -69,31 +67,11 @@ def deployment(chroma_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
         cwd=REPO_ROOT,
         capture_output=True,
     )
-    with running_app(env, folder, "one") as one, running_app(env, folder, "two") as two:
+    with (
+        running_app(env, folder / "one.log") as one,
+        running_app(env, folder / "two.log") as two,
+    ):
         yield {"urls": [one, two], "env": env, "folder": folder, "cli": cli}
-
-
-@contextmanager
-def running_app(env: dict[str, str], folder: Path, name: str) -> Iterator[str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    log = folder / f"{name}.log"
-    with running_server(command, lambda: port_open(port), log, env=env, cwd=REPO_ROOT):
-        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
