@@ -205,9 +205,10 @@ def client_address() -> str | None:
     """The browser's network address as Streamlit sees it (behind a reverse proxy: the
     proxy's), for slowing down repeated failed sign-ins; None when unknown (tests)."""
     try:
-        return st.context.ip_address or None
-    except Exception:  # no browser connection (AppTest, bare mode)
+        address = st.context.ip_address
+    except Exception:  # no browser connection (bare mode)
         return None
+    return address if isinstance(address, str) and address else None  # AppTest: a mock
 
 
 def user_name() -> str:
