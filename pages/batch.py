@@ -183,8 +183,12 @@ with plans_tab:
             key="plans_delete_choice",
         )
         if st.button("删除 Delete", key="plans_delete"):
-            workspace.delete_plan(gone)
-            st.rerun()
+            try:
+                workspace.delete_plan(gone)
+            except AdvisorError as exc:  # already deleted (another tab)
+                st.error(str(exc))
+            else:
+                st.rerun()
 
 # ---------------------------------------------------------------------------- batch Q&A
 
