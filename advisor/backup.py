@@ -139,7 +139,6 @@ def backup(service: Any, out: Path, *, progress: Progress | None = None) -> Back
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "knowledge_bases": summary.knowledge_bases,
             "databases": summary.databases,
-            "conversations": summary.conversations,
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         tmp = out.with_name(f".{out.name}.tmp")

@@ -1,8 +1,8 @@
 """Chat-model backends, chosen by ``ADVISOR_LLM``:
 
 - ``local``: the bundled Qwen2.5-Coder-1.5B-Instruct GGUF run by llama-cpp-python, loaded once
-  per process and shared by all callers (a lock serialises generation: llama.cpp contexts are
-  not re-entrant);
+  per process and shared by all callers (the compute gate of ``vectorstore/gate.py`` serialises
+  generation: llama.cpp contexts are not re-entrant);
 - ``openai``: any OpenAI-compatible endpoint through ``langchain-openai``;
 - ``extractive``: no model at all (see ``advisor.extractive``); ``build_chat_model`` returns
   None for it.
@@ -21,7 +21,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict
 
 from advisor.errors import ConfigError
 from advisor.settings import Settings
@@ -86,7 +86,6 @@ class LocalLlamaChat(BaseChatModel):
     max_tokens: int = 200
     temperature: float = 0.1
     repeat_penalty: float = 1.1
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
     def _llm_type(self) -> str:
@@ -112,7 +111,7 @@ class LocalLlamaChat(BaseChatModel):
         """Evaluate each system prompt once so that its state sits in the prompt cache: the
         first question in either language then starts from it (~4 s less on 2 cores)."""
         llama = self._llama()
-        with _generation_lock(llama), compute_gate:
+        with compute_gate:
             for system in system_prompts:
                 llama.create_chat_completion(
                     messages=[
@@ -140,11 +139,10 @@ class LocalLlamaChat(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         llama = self._llama()
-        # One generation at a time per model: llama.cpp's context is not re-entrant. The lock
-        # is module-wide through the shared model object.
-        # Then the compute gate: retrieval and embedding of other sessions wait while this
-        # answer is generated, or they would slow it down many times (vectorstore/gate.py).
-        with _generation_lock(llama), compute_gate:
+        # One generation at a time (llama.cpp's context is not re-entrant), and retrieval and
+        # embedding of other sessions wait while this answer is generated, or they would slow
+        # it down many times: both through the process-wide compute gate (vectorstore/gate.py).
+        with compute_gate:
             for part in llama.create_chat_completion(**self._params(messages, stop), stream=True):
                 delta = part["choices"][0]["delta"].get("content") or ""
                 if not delta:
@@ -153,14 +151,6 @@ class LocalLlamaChat(BaseChatModel):
                 if run_manager:
                     run_manager.on_llm_new_token(delta, chunk=chunk)
                 yield chunk
-
-
-_GEN_LOCKS: dict[int, threading.Lock] = {}
-
-
-def _generation_lock(llama: Any) -> threading.Lock:
-    with _MODELS_LOCK:
-        return _GEN_LOCKS.setdefault(id(llama), threading.Lock())
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel | None:

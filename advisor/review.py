@@ -326,7 +326,7 @@ def review_plan(
     if not plan.is_file():
         raise InputFileError(f"no such plan file: {plan}")
     with service.plan_scope([plan]) as plan_kbs:
-        passages = _plan_passages(service, plan_kbs[0])
+        passages = kb_passages(service.knowledge_base(plan_kbs[0]))
         if not passages:
             raise InputFileError(f"plan not indexed: {plan.name} holds no text")
         return review_passages(service, plan.name, passages, kb=kb, lang=lang, progress=progress)
@@ -376,13 +376,14 @@ def review_passages(
     return ReviewReport(plan=plan_name, lang=lang, dimensions=results, llm=service.llm_label)
 
 
-def _plan_passages(service: Any, kb_name: str) -> list[Passage]:
-    kb = service.knowledge_base(kb_name)
+def kb_passages(kb: Any, where: dict[str, Any] | None = None) -> list[Passage]:
+    """The committed chunks of ``kb`` (optionally filtered) as passages, in document order:
+    a plan as the grader reads it."""
     chunks = sorted(
-        kb.iter_chunks(),
+        kb.iter_chunks(where=where),
         key=lambda c: (str(c.metadata.get("source")), c.metadata.get("chunk_index", 0)),
     )
-    return [Passage.from_metadata(c.chunk_id, c.text, c.metadata, kb_name) for c in chunks]
+    return [Passage.from_metadata(c.chunk_id, c.text, c.metadata, kb.name) for c in chunks]
 
 
 # ------------------------------------------------------------------------ writers

@@ -195,7 +195,12 @@ class Workspace:
     ) -> tuple[list[str], RetrievalFilter]:
         """Knowledge bases and filter for answering over the shared knowledge base plus the
         chosen plans of this user (and no other of their plans)."""
-        ids = frozenset(self.plan(doc).doc_id for doc in docs)
+        mine = self.plans()  # one look at the store, however many plans are chosen
+        by_name = {key: p.doc_id for p in mine for key in (p.doc_id, p.source)}
+        missing = [doc for doc in docs if doc not in by_name]
+        if missing:
+            raise NotFoundError(missing[0])
+        ids = frozenset(by_name[doc] for doc in docs)
         base = flt or RetrievalFilter()
         if not ids:
             return [self.service.settings.kb], base
@@ -204,17 +209,15 @@ class Workspace:
 
     def plan_passages(self, doc: str) -> list[Any]:
         """Every chunk of one plan as passages, in document order (for grading)."""
-        from vectorstore.retrieval import Passage
+        from advisor.review import kb_passages
 
         record = self.plan(doc)
-        kb = self.service.knowledge_base(self.kb_name)
-        chunks = sorted(
-            kb.iter_chunks(where={"doc_id": record.doc_id}),
-            key=lambda c: c.metadata.get("chunk_index", 0),
+        passages = kb_passages(
+            self.service.knowledge_base(self.kb_name), where={"doc_id": record.doc_id}
         )
-        if not chunks:
+        if not passages:
             raise InputFileError(f"plan {record.source} holds no text")
-        return [Passage.from_metadata(c.chunk_id, c.text, c.metadata, kb.name) for c in chunks]
+        return passages
 
     # ---------------------------------------------------------------- results
 

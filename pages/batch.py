@@ -12,6 +12,7 @@ this user, to open, download again or delete.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +58,13 @@ workspace = service.workspace(user_name())
 st.title("批量问答与方案评审 · Batch Q&A and plan review")
 
 
-def result_files(records: list[dict[str, Any]]) -> dict[str, bytes]:
+def rendered(write: Callable[[Path], Any], stem: str, suffixes: Iterable[str]) -> dict[str, bytes]:
+    """The bytes ``write(path)`` produces for each suffix (rendered once per result set)."""
     out = {}
-    with tempfile.TemporaryDirectory(prefix="advisor-results-") as folder:
-        for suffix in DOWNLOADS:
-            path = Path(folder) / f"answers{suffix}"
-            write_results(records, path)
+    with tempfile.TemporaryDirectory(prefix="advisor-files-") as folder:
+        for suffix in suffixes:
+            path = Path(folder) / f"{stem}{suffix}"
+            write(path)
             out[suffix] = path.read_bytes()
     return out
 
@@ -70,14 +72,12 @@ def result_files(records: list[dict[str, Any]]) -> dict[str, bytes]:
 REVIEW_MIMES = {".docx": DOCX_MIME, ".md": "text/markdown", ".json": "application/json"}
 
 
+def result_files(records: list[dict[str, Any]]) -> dict[str, bytes]:
+    return rendered(lambda path: write_results(records, path), "answers", DOWNLOADS)
+
+
 def review_files(report: ReviewReport) -> dict[str, bytes]:
-    out = {}
-    with tempfile.TemporaryDirectory(prefix="advisor-review-") as folder:
-        for suffix in REVIEW_MIMES:
-            path = Path(folder) / f"review{suffix}"
-            write_report(report, path)
-            out[suffix] = path.read_bytes()
-    return out
+    return rendered(lambda path: write_report(report, path), "review", REVIEW_MIMES)
 
 
 def show_batch(records: list[dict[str, Any]], files: dict[str, bytes], key: str) -> None:

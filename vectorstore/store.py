@@ -51,7 +51,9 @@ STALE_WRITE_S = 600.0
 
 _writes_lock = threading.Lock()
 _active_writes: set[tuple[str, str]] = set()  # (knowledge base, doc_id) written now, here
-_document_locks: dict[tuple[str, str], threading.Lock] = {}
+#: writes of one document are serialised through one of these (striped by document: bounded,
+#: and two documents rarely share a stripe)
+_document_locks = [threading.Lock() for _ in range(64)]
 
 
 def _writer_id() -> str:
@@ -411,9 +413,7 @@ class KnowledgeBase:
         """Serialise writes of one document in this process and mark them as running; yields
         the lease fields every dirty record of the write carries."""
         key = (self.name, doc_id)
-        with _writes_lock:
-            lock = _document_locks.setdefault(key, threading.Lock())
-        with lock:
+        with _document_locks[hash(key) % len(_document_locks)]:
             with _writes_lock:
                 _active_writes.add(key)
             try:

@@ -279,6 +279,13 @@ def accounts_service(embeddings, tmp_path: Path) -> AdvisorService:
     return service
 
 
+def signed_in(name: str, password: str) -> AppTest:
+    """A fresh app session, signed in."""
+    return sign_in(
+        AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run(), name, password
+    )
+
+
 def sign_in(app: AppTest, name: str, password: str) -> AppTest:
     app.text_input(key="login_name").set_value(name)
     app.text_input(key="login_password").set_value(password)
@@ -308,8 +315,7 @@ def test_sign_in_is_required_and_wrong_passwords_are_refused(accounts_service) -
 def test_members_cannot_change_the_shared_knowledge_base(accounts_service) -> None:
     accounts_service.accounts.add_user("admin", "correct horse battery", "admin")
     accounts_service.accounts.add_user("wang", "member password 1")
-    app = sign_in(
-        AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run(),
+    app = signed_in(
         "wang",
         "member password 1",
     )
@@ -329,8 +335,7 @@ def test_conversations_are_private_to_their_user(accounts_service) -> None:
     mine = store.create("wang", title="王老师的实训基地方案")
     store.add_message(mine.id, "user", "实训基地怎么建？", owner="wang")
 
-    li = sign_in(
-        AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run(),
+    li = signed_in(
         "li",
         "member password 2",
     )
@@ -368,8 +373,7 @@ def test_plans_and_results_are_private_to_their_user(accounts_service, tmp_path)
     assert wang.add_plans([plan]).ok
     job = wang.save_result("batch", "王老师的问题", [{"id": "1", "question": "秘密问题"}])
 
-    li = sign_in(
-        AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run(),
+    li = signed_in(
         "li",
         "member password 2",
     )
