@@ -26,18 +26,41 @@ ifeq ($(origin CMAKE_BUILD_PARALLEL_LEVEL),undefined)
 export CMAKE_BUILD_PARALLEL_LEVEL := $(shell nproc 2>/dev/null || echo 2)
 endif
 
+# ---- the portable llama.cpp build ------------------------------------------------------------
+# llama-cpp-python compiles llama.cpp for the build host by default (GGML_NATIVE): on a Xeon VM
+# that advertised AMX it could not run, the model died with SIGILL (`tilezero`) and took the
+# app with it. We build for a documented baseline instead: x86-64 with AVX2, FMA, F16C and
+# BMI2 (x86-64-v3: Intel Haswell 2013+, AMD Zen 1+), no AVX-512, no AVX-VNNI, no AMX. The
+# runtime-dispatched variant set (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS) was measured and
+# rejected: llama-cpp-python 0.3.36 never loads dynamic backends, and its dispatcher picks the
+# AMX variant by CPUID alone, i.e. the very VM that crashed (README, docs/BENCHMARKS.md).
+# On other architectures the flags below are ignored and the compiler's default target is the
+# baseline. Override the whole set with `make setup LLAMA_CMAKE_ARGS=...` (a new wheel is built).
+LLAMA_VERSION    := 0.3.36
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=OFF -DGGML_CPU_ALL_VARIANTS=OFF \
+  -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+  -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF \
+  -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF \
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF
+LLAMA_BUILD_KEY  := $(shell printf '%s|%s|%s' '$(LLAMA_VERSION)' '$(LLAMA_CMAKE_ARGS)' "$$(uname -m)" | sha256sum | cut -c1-12)
+# Outside the clone, so that a fresh clone on the same machine (CI) reuses the wheel; the key
+# names the version, flags and architecture it was built with. pip's own wheel cache is never
+# used for it: pip keys that cache by URL, not by CMAKE_ARGS, and would hand back a native build.
+LLAMA_WHEEL_DIR  ?= $(HOME)/.cache/advisor/llama-wheels/$(LLAMA_BUILD_KEY)
+
 # Stamp names carry a short hash of what they installed.
 files_hash = $(shell cat $(1) | sha256sum | cut -c1-12)
 STAMP_CORE := $(VENV)/.stamp-core-$(call files_hash,requirements.txt constraints.txt)
-STAMP_LLM  := $(VENV)/.stamp-llm-$(call files_hash,requirements-llm.txt constraints.txt)
+STAMP_LLM  := $(VENV)/.stamp-llm-$(call files_hash,requirements-llm.txt constraints.txt)-$(LLAMA_BUILD_KEY)
 STAMP_DEV  := $(VENV)/.stamp-dev-$(call files_hash,requirements-dev.txt requirements.txt constraints.txt)
 
-.PHONY: help setup model model-small browser test run lint bench constraints clean clean-data
+.PHONY: help setup isa-check model model-small browser test run lint bench constraints clean clean-data
 
 help:
 	@echo "make run          set up, ingest the starter knowledge base, open http://localhost:$(PORT)"
 	@echo "make test         set up (with dev tools) and run the whole test suite"
 	@echo "make setup        .venv + requirements.txt + requirements-llm.txt + the bundled model"
+	@echo "make isa-check    disassemble the built llama.cpp: no AMX / AVX-512 outside the baseline"
 	@echo "make model-small  also fetch the smaller 0.5B model (optional)"
 	@echo "make browser      Debian chromium + chromium-driver for the browser test (apt)"
 	@echo "make lint         ruff check, ruff format --check, mypy"
@@ -72,10 +95,26 @@ $(STAMP_CORE): | $(PY)
 	rm -f $(VENV)/.stamp-core-*
 	touch $@
 
-$(STAMP_LLM): | $(STAMP_CORE)
-	$(PIP_INSTALL) -r requirements-llm.txt
+# Build the wheel once per key (~6 min on 2 cores), then install it and the server extras.
+$(LLAMA_WHEEL_DIR)/.built: | $(PY)
+	rm -rf "$(LLAMA_WHEEL_DIR).tmp" && mkdir -p "$(LLAMA_WHEEL_DIR).tmp"
+	@echo "building llama-cpp-python $(LLAMA_VERSION) for the portable baseline: $(LLAMA_CMAKE_ARGS)"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel --no-deps --no-cache-dir \
+	  --no-binary llama-cpp-python "llama-cpp-python==$(LLAMA_VERSION)" -w "$(LLAMA_WHEEL_DIR).tmp"
+	rm -rf "$(LLAMA_WHEEL_DIR)" && mv "$(LLAMA_WHEEL_DIR).tmp" "$(LLAMA_WHEEL_DIR)"
+	touch "$@"
+
+$(STAMP_LLM): $(LLAMA_WHEEL_DIR)/.built | $(STAMP_CORE)
+	$(PY) -m pip install --no-deps --force-reinstall "$(LLAMA_WHEEL_DIR)"/llama_cpp_python-*.whl
+	$(PIP_INSTALL) --find-links "$(LLAMA_WHEEL_DIR)" --only-binary llama-cpp-python \
+	  -r requirements-llm.txt
+	$(PY) scripts/check_cpu_isa.py
 	rm -f $(VENV)/.stamp-llm-*
 	touch $@
+
+# Disassembles the installed llama.cpp libraries and fails on AMX or AVX-512 instructions.
+isa-check: $(STAMP_LLM)
+	$(PY) scripts/check_cpu_isa.py
 
 $(STAMP_DEV): | $(STAMP_CORE)
 	$(PIP_INSTALL) -r requirements-dev.txt

@@ -1,8 +1,8 @@
 """Chat-model backends, chosen by ``ADVISOR_LLM``:
 
-- ``local``: the bundled Qwen2.5-Coder-1.5B-Instruct GGUF run by llama-cpp-python, loaded once
-  per process and shared by all callers (the compute gate of ``vectorstore/gate.py`` serialises
-  generation: llama.cpp contexts are not re-entrant);
+- ``local``: the bundled Qwen2.5-Coder-1.5B-Instruct GGUF, served by ``llama_cpp.server`` in a
+  supervised process of its own (``advisor.model_server``), one per app process and shared by
+  all callers (the compute gate of ``vectorstore/gate.py`` serialises generation);
 - ``openai``: any OpenAI-compatible endpoint through ``langchain-openai``;
 - ``extractive``: no model at all (see ``advisor.extractive``); ``build_chat_model`` returns
   None for it.
@@ -19,64 +19,29 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+)
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
 from advisor.errors import ConfigError
+from advisor.model_server import ModelServer, ServerConfig, model_server
 from advisor.settings import Settings
 from vectorstore.gate import compute_gate
 
 log = logging.getLogger(__name__)
 
-_MODELS: dict[tuple[str, int, int], Any] = {}
-#: RAM for cached prompt states (each ~30-120 MB with this model and n_ctx)
-PROMPT_CACHE_BYTES = 1 << 30
-_MODELS_LOCK = threading.Lock()
 
-
-def load_llama(path: Path, *, n_ctx: int = 4096, n_threads: int = 2) -> Any:
-    """The llama.cpp model for ``path``, loaded on first use and shared afterwards."""
-    key = (str(path.resolve()), n_ctx, n_threads)
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            if not path.is_file():
-                raise ConfigError(
-                    f"the local model {path} is missing: run `make setup` (it assembles the "
-                    "bundled model), or set ADVISOR_LLM=openai / extractive"
-                )
-            try:
-                from llama_cpp import Llama
-            except ImportError as exc:
-                raise ConfigError(
-                    "llama-cpp-python is not installed: run `make setup` "
-                    "(pip install -r requirements-llm.txt)"
-                ) from exc
-            started = time.perf_counter()
-            llama = Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_batch=512,
-                verbose=False,
-            )
-            # Keep the evaluated prompt states in RAM: a new prompt resumes from the longest
-            # cached prefix, so the system prompt of either language (~300 tokens, ~4 s on 2
-            # cores) is evaluated once, not on every question (docs/BENCHMARKS.md).
-            from llama_cpp import LlamaRAMCache
-
-            llama.set_cache(LlamaRAMCache(capacity_bytes=PROMPT_CACHE_BYTES))
-            _MODELS[key] = llama
-            log.info("loaded %s in %.1f s", path.name, time.perf_counter() - started)
-        return _MODELS[key]
-
-
-def _role(message: BaseMessage) -> str:
-    return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
-
-
-class LocalLlamaChat(BaseChatModel):
-    """A LangChain chat model over a shared in-process ``llama_cpp.Llama``."""
+class LocalServerChat(BaseChatModel):
+    """The bundled model, served by its own supervised ``llama_cpp.server`` process
+    (``advisor.model_server``) and reached through the OpenAI-compatible API, as the
+    ``openai`` backend reaches any server. A crash or hang of the model ends one answer with
+    ``LLMError``; the next answer starts the process again."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -86,40 +51,51 @@ class LocalLlamaChat(BaseChatModel):
     max_tokens: int = 200
     temperature: float = 0.1
     repeat_penalty: float = 1.1
+    #: no token for this long: the process is taken to hang and is killed
+    stall_s: float = 90.0
+    log_dir: Path | None = None
+    verbose: bool = False
 
     @property
     def _llm_type(self) -> str:
-        return "llama-cpp-local"
+        return "llama-cpp-server-local"
 
     @property
     def model_name(self) -> str:
         return self.model_path.name
 
-    def _llama(self) -> Any:
-        return load_llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads)
+    @property
+    def server(self) -> ModelServer:
+        config = ServerConfig(
+            self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=self.verbose
+        )
+        return model_server(config, log_dir=self.log_dir)
 
-    def _params(self, messages: list[BaseMessage], stop: list[str] | None) -> dict[str, Any]:
-        return {
-            "messages": [{"role": _role(m), "content": str(m.content)} for m in messages],
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-            "repeat_penalty": self.repeat_penalty,
-            "stop": stop or [],
-        }
+    def _client(self, max_tokens: int, logit_bias: dict[int, float] | None = None) -> Any:
+        from langchain_openai import ChatOpenAI
+
+        body: dict[str, Any] = {"max_tokens": max_tokens, "repeat_penalty": self.repeat_penalty}
+        if logit_bias:
+            body["logit_bias"] = {str(k): v for k, v in logit_bias.items()}
+        return ChatOpenAI(
+            base_url=self.server.base_url(),
+            api_key="local",
+            model=self.model_path.name,
+            temperature=self.temperature,
+            # the first token after a long prompt may take tens of seconds on 2 cores; a hang
+            # is caught by the stall watchdog, not by this
+            timeout=600,
+            max_retries=0,
+            extra_body=body,
+        )
 
     def warm_up(self, system_prompts: Sequence[str]) -> None:
-        """Evaluate each system prompt once so that its state sits in the prompt cache: the
-        first question in either language then starts from it (~4 s less on 2 cores)."""
-        llama = self._llama()
+        """Start the model process and evaluate each system prompt once, so that its state
+        sits in the server's prompt cache: the first question in either language then
+        starts from it (~4 s less on 2 cores)."""
         with compute_gate:
             for system in system_prompts:
-                llama.create_chat_completion(
-                    messages=[
-                        {"role": "system", "content": system},
-                        {"role": "user", "content": ""},
-                    ],
-                    max_tokens=1,
-                )
+                self._client(1).invoke([SystemMessage(system), HumanMessage("")])
 
     def _generate(
         self,
@@ -128,7 +104,7 @@ class LocalLlamaChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        text = "".join(chunk.text for chunk in self._stream(messages, stop, run_manager))
+        text = "".join(chunk.text for chunk in self._stream(messages, stop, run_manager, **kwargs))
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
     def _stream(
@@ -138,26 +114,72 @@ class LocalLlamaChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        llama = self._llama()
-        # One generation at a time (llama.cpp's context is not re-entrant), and retrieval and
-        # embedding of other sessions wait while this answer is generated, or they would slow
-        # it down many times: both through the process-wide compute gate (vectorstore/gate.py).
+        server = self.server
+        # One generation at a time, and retrieval and embedding of other sessions wait while
+        # this answer is generated (vectorstore/gate.py): the model's two threads use both
+        # cores, and an embedding beside them slows both.
         with compute_gate:
-            for part in llama.create_chat_completion(**self._params(messages, stop), stream=True):
-                delta = part["choices"][0]["delta"].get("content") or ""
-                if not delta:
-                    continue
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                if run_manager:
-                    run_manager.on_llm_new_token(delta, chunk=chunk)
-                yield chunk
+            client = self._client(
+                int(kwargs.get("max_tokens") or self.max_tokens), kwargs.get("logit_bias")
+            )
+            watchdog = _StallWatchdog(self.stall_s, server)
+            try:
+                with watchdog:
+                    for part in client.stream(messages, stop=stop):
+                        watchdog.progress()
+                        delta = str(part.content or "")
+                        if not delta:
+                            continue
+                        chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                        if run_manager:
+                            run_manager.on_llm_new_token(delta, chunk=chunk)
+                        yield chunk
+            except GeneratorExit:
+                raise
+            except Exception as exc:
+                raise server.failure(
+                    exc, stalled_s=self.stall_s if watchdog.fired else None
+                ) from exc
+
+
+class _StallWatchdog:
+    """Kills the model process when no token arrived for ``stall_s`` seconds."""
+
+    def __init__(self, stall_s: float, server: ModelServer) -> None:
+        self.stall_s = stall_s
+        self.server = server
+        self.fired = False
+        self._last = time.monotonic()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="model-stall-watch", daemon=True)
+
+    def progress(self) -> None:
+        self._last = time.monotonic()
+
+    def _watch(self) -> None:
+        while not self._done.wait(min(1.0, self.stall_s / 4)):
+            if time.monotonic() - self._last > self.stall_s:
+                self.fired = True
+                self.server.kill(f"no token for {self.stall_s:.0f} s")
+                return
+
+    def __enter__(self) -> _StallWatchdog:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel | None:
     """The chat model for ``settings.llm``; None for ``extractive``."""
     match settings.llm:
         case "local":
-            return LocalLlamaChat(model_path=settings.local_model_path)
+            return LocalServerChat(
+                model_path=settings.local_model_path,
+                stall_s=settings.llm_stall_s,
+                log_dir=settings.data_dir / "logs",
+            )
         case "openai":
             try:
                 from langchain_openai import ChatOpenAI

@@ -4,7 +4,10 @@ and offers the operations the CLI and the UI need. The UI caches one instance pe
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,6 +38,33 @@ if TYPE_CHECKING:
     from vectorstore.embeddings import E5Embeddings
 
 log = logging.getLogger(__name__)
+
+#: temporary plan knowledge bases: ``plan-<host tag>-<pid>-<random>``
+TEMP_PLAN_PREFIX = "plan-"
+_HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:8]
+_ACTIVE_PLAN_SCOPES: set[str] = set()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process: alive
+        return True
+    return True
+
+
+def _temporary_plan_is_orphaned(name: str) -> bool:
+    parts = name[len(TEMP_PLAN_PREFIX) :].split("-")
+    if len(parts) != 3 or not parts[1].isdigit():
+        return True  # the earlier naming (plan-<hex>), from before runs were tagged
+    host, pid = parts[0], int(parts[1])
+    if host != _HOST_TAG:
+        return False
+    if pid == os.getpid():
+        return name not in _ACTIVE_PLAN_SCOPES
+    return not _pid_alive(pid)
 
 
 class AdvisorService:
@@ -266,7 +296,10 @@ class AdvisorService:
         if not plans:
             yield []
             return
-        name = f"plan-{uuid.uuid4().hex[:12]}"
+        self.sweep_temporary_plans()
+        name = f"{TEMP_PLAN_PREFIX}{_HOST_TAG}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        with self._lock:
+            _ACTIVE_PLAN_SCOPES.add(name)
         self.knowledge_base(name)
         try:
             report = self.ingest(plans, kb=name, options=self.ingest_options(kind="plan"))
@@ -275,4 +308,25 @@ class AdvisorService:
                 raise InputFileError(f"plan not indexed: {reasons}")
             yield [name]
         finally:
-            self.forget_knowledge_base(name).drop()
+            try:
+                self.forget_knowledge_base(name).drop()
+            finally:
+                with self._lock:
+                    _ACTIVE_PLAN_SCOPES.discard(name)
+
+    def sweep_temporary_plans(self) -> list[str]:
+        """Drop the temporary plan knowledge bases that no running process owns: a batch or
+        review killed outright never reaches its clean-up. Names carry the host and process
+        that made them; another host's are left to that host."""
+        swept = []
+        for name in list_knowledge_bases(self.chroma):
+            if not name.startswith(TEMP_PLAN_PREFIX) or not _temporary_plan_is_orphaned(name):
+                continue
+            try:
+                self.forget_knowledge_base(name).drop()
+            except Exception as exc:  # another process swept it first
+                log.debug("could not drop %s: %s", name, exc)
+                continue
+            swept.append(name)
+            log.warning("dropped %s, left by a run that was killed", name)
+        return swept

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     model_dir: Path = Path("models")
     llm_timeout_s: float = Field(default=120.0, gt=0)
+    #: the local model process writing no token for this long is taken to hang and killed
+    llm_stall_s: float = Field(default=90.0, gt=0)
 
     # accounts: "accounts" (login required; the first admin is created on the command line)
     # or "none" (single-user local use, said on every page of the app)

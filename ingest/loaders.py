@@ -121,6 +121,7 @@ def normalize_text(text: str) -> str:
     text = _HYPHENATED_BREAK.sub("", text)
     text = _CJK_SPACE_CJK.sub(_drop_space_unless_after_label, text)
     text = _join_cjk_layout_breaks(text)
+    text = join_latin_line_wraps(text)
     text = _BLANK_LINE_RUN.sub("\n\n", text)
     return text.strip("\n ")
 
@@ -189,6 +190,58 @@ def _is_layout_break(line: str, following: str, width: int) -> bool:
     if len(stripped) < _FULL_LINE_SHARE * width:
         return False
     return bool(_HAN_OR_KANA.match(next_line)) and not _ZH_UNIT_START.match(next_line)
+
+
+# A line that a hard wrap cut in the middle of an English sentence ends in a word, a figure or
+# mid-sentence punctuation, and the next line goes on with a word, a figure or an opening
+# bracket or quote; a numbered heading ("2.1 The main body") or a list item starts afresh.
+_LATIN_WRAP_END = re.compile(r"[A-Za-z0-9,;)\]'’”%-]$")
+_LATIN_WRAP_START = re.compile(r"[A-Za-z0-9(“\"'‘]")
+_LATIN_LINE = re.compile(r"[A-Za-z]{2,}")
+_FRESH_LINE_START = re.compile(
+    r"(?:#|\||>|[-*•]\s|\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z]|\(?[a-z0-9]\)\s|[IVX]+\.\s)"
+)
+
+
+def join_latin_line_wraps(text: str) -> str:
+    """Join the lines of English paragraphs that were hard-wrapped (a .txt file or a PDF text
+    layer broken every ~90 characters), so that a sentence is one line and quotes, excerpts
+    and extractive answers never end at a wrap. A short line (a heading, a paragraph's last
+    line) ends its paragraph unless the next line goes on in lower case; a wrap across a blank
+    line (a page break) is joined when the sentence plainly goes on."""
+    lines = text.split("\n")
+    latin = [len(ln.strip()) for ln in lines if _LATIN_LINE.search(ln)]
+    if len(latin) < 3:
+        return text
+    width = sorted(latin)[int(0.8 * (len(latin) - 1))]
+    out: list[list[str]] = []
+    pending_blank = 0
+    for line in lines:
+        if not line.strip():
+            pending_blank += 1
+            continue
+        if out and _is_latin_wrap(out[-1][-1], line, width, across_blank=pending_blank > 0):
+            out[-1].append(line.strip())
+        else:
+            out.extend([[""]] * pending_blank)
+            out.append([line])
+        pending_blank = 0
+    out.extend([[""]] * pending_blank)
+    return "\n".join(" ".join(parts) for parts in out)
+
+
+def _is_latin_wrap(line: str, following: str, width: int, *, across_blank: bool) -> bool:
+    stripped, nxt = line.strip(), following.strip()
+    if not stripped or stripped.startswith(("#", "|")) or _TABLE_CELL_SEPARATOR in stripped:
+        return False
+    if not _LATIN_WRAP_END.search(stripped) or not _LATIN_WRAP_START.match(nxt):
+        return False
+    if _FRESH_LINE_START.match(nxt) or not _LATIN_LINE.search(stripped):
+        return False
+    full = len(stripped) >= 0.6 * width
+    if across_blank:  # only where the sentence plainly goes on: a full line, then lower case
+        return full and nxt[0].islower()
+    return full or nxt[0].islower()
 
 
 # --------------------------------------------------------------------------------------------

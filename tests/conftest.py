@@ -122,12 +122,10 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _close_local_models() -> Iterator[None]:
-    """Free llama.cpp models while the interpreter is still whole: left to garbage collection
-    at exit, llama-cpp-python's finaliser fails noisily (its C bindings are already gone)."""
+def _stop_model_servers() -> Iterator[None]:
+    """Stop the model processes the tests started, before the next test module's fixtures
+    are torn down (atexit would do it too, but only after pytest's own reporting)."""
     yield
-    from advisor import llm
+    from advisor.model_server import stop_all
 
-    for model in llm._MODELS.values():
-        model.close()
-    llm._MODELS.clear()
+    stop_all()

@@ -80,6 +80,6 @@ class ComputeGate:
         return self._owner is not None
 
 
-#: taken by LocalLlamaChat for a whole generation, by E5Embeddings per call or batch, and by
+#: taken by LocalServerChat for a whole generation, by E5Embeddings per call or batch, and by
 #: HybridRetriever.retrieve for one search
 compute_gate = ComputeGate()

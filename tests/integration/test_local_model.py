@@ -1,4 +1,6 @@
-"""The bundled local model loads with llama-cpp-python and answers in the question's language.
+"""The bundled local model loads with llama-cpp-python and answers in the question's language
+(in this process, through the binding itself; the app's own path, the supervised model process,
+is tested in test_model_isolation.py).
 
 Deliberately not skipped when the model is missing: CI must exercise the model that `make
 setup` assembles, so a missing file is a failure that says how to fix it.
@@ -29,7 +31,6 @@ def missing_model_message(path: Path) -> str:
     )
 
 
-# TODO(conftest): move these two fixtures to tests/conftest.py once other tests need the model.
 @pytest.fixture(scope="module")
 def local_model_path(pytestconfig: pytest.Config) -> Path:
     # The rootdir is the folder holding pyproject.toml, i.e. the repository root.
@@ -93,69 +94,3 @@ def test_answers_english_question_in_english(local_llm: Any) -> None:
     assert len(words) >= 5, reply
     common = {"a", "an", "the", "and", "of", "to", "is", "in", "that", "between", "where"}
     assert common & set(re.findall(r"[a-z]+", reply.lower())), reply
-
-
-def test_warm_up_puts_both_system_prompts_in_the_prompt_cache(local_model_path: Path) -> None:
-    """After warm_up, the prompt of a question in either language shares its whole system
-    prompt with a cached state, so llama.cpp resumes from there instead of evaluating it."""
-    from langchain_core.messages import HumanMessage, SystemMessage
-
-    from advisor.llm import LocalLlamaChat, load_llama
-    from prompts import load_prompt, render_prompt
-
-    if not local_model_path.is_file():
-        pytest.fail(missing_model_message(local_model_path), pytrace=False)
-    chat = LocalLlamaChat(model_path=local_model_path, max_tokens=4)
-    llama = load_llama(local_model_path)
-
-    def keys() -> set[tuple[int, ...]]:
-        return set(llama.cache.cache_state.keys())
-
-    def shared(a: tuple[int, ...], b: tuple[int, ...]) -> int:
-        n = 0
-        while n < min(len(a), len(b)) and a[n] == b[n]:
-            n += 1
-        return n
-
-    for lang, question in (("zh", "订单班是什么？"), ("en", "What is an order class?")):
-        system = render_prompt("answer_system", lang, refusal=load_prompt("refusal", lang))
-        before = keys()
-        chat.warm_up([system])
-        [warm] = keys() - before
-        before = keys()
-        chat.invoke([SystemMessage(content=system), HumanMessage(content=question)])
-        [answered] = keys() - before
-        system_tokens = len(llama.tokenize(system.encode("utf-8"), add_bos=False))
-        assert shared(warm, answered) >= system_tokens, lang
-
-
-def test_other_sessions_retrieval_waits_while_an_answer_is_generated(
-    local_model_path: Path, embeddings
-) -> None:
-    """The compute gate: a retrieval (query embedding) that arrives while the bundled model is
-    generating runs after the generation, not interleaved with it (vectorstore/gate.py)."""
-    import threading
-
-    from langchain_core.messages import HumanMessage
-
-    from advisor.llm import LocalLlamaChat
-
-    chat = LocalLlamaChat(model_path=local_model_path, max_tokens=24)
-    events: list[tuple[str, float]] = []
-    first_token = threading.Event()
-
-    def generate() -> None:
-        for _ in chat.stream([HumanMessage("用三句话介绍校企合作。")]):
-            first_token.set()
-        events.append(("generation done", time.monotonic()))
-
-    generator = threading.Thread(target=generate)
-    generator.start()
-    assert first_token.wait(120)
-    embeddings.embed_query("共享实训基地")  # another session's retrieval
-    events.append(("embedding done", time.monotonic()))
-    generator.join(120)
-    assert [name for name, _ in sorted(events, key=lambda e: e[1])] == [
-        "generation done",
-        "embedding done",
-    ]
