@@ -125,3 +125,47 @@ def test_batch_killed_midway_resumes_where_it_stopped(tmp_path) -> None:
     assert [r["id"] for r in records] == [str(i) for i in range(1, 61)]
     assert all(r["answer"] and not r.get("error") for r in records)
     assert not journal.exists()
+
+
+def _plan_kbs(data: Path) -> list[str]:
+    out = cli(data, "kb", "list", "--json").communicate(timeout=120)[0]
+    return [kb["kb"] for kb in json.loads(out) if kb["kb"].startswith("plan-")]
+
+
+def test_temporary_plan_knowledge_base_of_a_killed_batch_is_swept(tmp_path) -> None:
+    """A batch with --plan killed outright never reaches its clean-up: its temporary plan
+    knowledge base stays until the next run on that data folder sees that the process that
+    made it is gone and drops it."""
+    data = tmp_path / "data"
+    base = tmp_path / "base.md"
+    base.write_text("# 订单班\n\n订单班由企业参与课程设计，学校负责教学组织。\n", encoding="utf-8")
+    assert cli(data, "ingest", str(base)).wait(120) == 0
+    plan = tmp_path / "plan.md"
+    plan.write_text(
+        "# 我校方案\n\n我校与三家企业共建实训基地，企业派驻工程师授课。\n", encoding="utf-8"
+    )
+    questions = tmp_path / "questions.txt"
+    questions.write_text(
+        "\n".join(f"我校方案里企业做什么？（第{i}问）" for i in range(1, 81)) + "\n",
+        encoding="utf-8",
+    )
+    journal = tmp_path / ".answers.jsonl.partial.jsonl"
+    proc = cli(
+        data, "batch", str(questions), "--out", str(tmp_path / "answers.jsonl"), "--plan", str(plan)
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if journal.exists() and len(journal.read_text(encoding="utf-8").splitlines()) > 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    [left] = _plan_kbs(data)  # the killed run's
+    assert f"-{proc.pid}-" in left
+
+    again = cli(
+        data, "batch", str(questions), "--out", str(tmp_path / "again.jsonl"), "--plan", str(plan)
+    )
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err.decode()
+    assert _plan_kbs(data) == []
