@@ -44,7 +44,8 @@ def test_wrapped_sentences_become_one_line_and_structure_stays() -> None:
 
 def test_a_sentence_broken_across_a_page_break_is_joined() -> None:
     text = (
-        "Led by the rapid development of science and technology, today's society is experiencing rapid\n"
+        "Led by the rapid development of science and technology, today's society is "
+        "experiencing rapid\n"
         "\n"
         "changes. Various industries have put forward higher requirements for talent training.\n"
         "Another paragraph follows here and it is a full line of text like the other lines.\n"
@@ -54,7 +55,10 @@ def test_a_sentence_broken_across_a_page_break_is_joined() -> None:
 
 
 def test_short_lines_and_chinese_lines_are_left_alone() -> None:
-    text = "Abstract\nThe collaboration of industry, learning and research.\n第一条 为了促进职业教育\n发展，制定本法。\nKeywords: talent"
+    text = (
+        "Abstract\nThe collaboration of industry, learning and research.\n"
+        "第一条 为了促进职业教育\n发展，制定本法。\nKeywords: talent"
+    )
     assert join_latin_line_wraps(text).splitlines()[0] == "Abstract"
     assert "第一条 为了促进职业教育" in normalize_text(text)
 
