@@ -117,6 +117,11 @@ class KeywordIndex:
     def versions(self) -> dict[str, str]:
         return dict(self._versions)
 
+    def document_metadata(self) -> dict[str, dict[str, Any]]:
+        """Per document held, the metadata of its first chunk (source, title, kind, lang)."""
+        with self._lock:
+            return {d: self._meta[ids[0]] for d, ids in self._doc_chunks.items() if ids}
+
     def add(self, chunk_id: str, text: str, metadata: dict[str, Any]) -> None:
         with self._lock:
             if chunk_id in self._lengths:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,6 +21,7 @@ from vectorstore.dense import DenseIndex
 from vectorstore.embeddings import EMBEDDING_DIM, E5Embeddings
 from vectorstore.gate import compute_gate
 from vectorstore.keyword import KeywordIndex
+from vectorstore.names import document_names, named_documents
 from vectorstore.store import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -126,11 +127,26 @@ class SearchableKB:
         self.keywords = KeywordIndex()
         self.vectors = DenseIndex(dim)
         self._lock = threading.Lock()
+        self._names: dict[str, list[str]] = {}
+        self._names_for: dict[str, str] | None = None
 
     def sync(self) -> dict[str, str]:
         with self._lock:
             self.keywords.sync(self.kb, follower=self.vectors)
             return self.keywords.versions
+
+    def document_names(self) -> dict[str, list[str]]:
+        """Per document, the names a question may cite it by (vectorstore/names.py); kept
+        until the documents change."""
+        versions = self.keywords.versions
+        with self._lock:
+            if self._names_for != versions:
+                self._names = {
+                    doc_id: document_names(str(m.get("source", "")), str(m.get("title", "")))
+                    for doc_id, m in self.keywords.document_metadata().items()
+                }
+                self._names_for = versions
+            return self._names
 
 
 _SHINGLE_CLEAN = re.compile(r"\s+")
@@ -215,10 +231,24 @@ class HybridRetriever:
         # and a plan's private one): scores decide the order, so a plan's passage and a shared
         # passage compete on merit rather than each topping its own list.
         lists: dict[str, list[tuple[float, Passage, dict[str, Any]]]] = {}
+        named: set[str] = set()  # chunk ids of the documents the question names
         for source in self.sources:
             versions = source.sync()
             if not versions:
                 continue
+            docs = named_documents(query, source.document_names(), translated_terms)
+            if docs:
+                # the named documents' own ranked lists, so that their best passages are
+                # candidates even where other documents fill every general list
+                def in_named(meta: dict[str, Any], docs: set[str] = docs) -> bool:
+                    return str(meta.get("doc_id")) in docs
+
+                vector = np.asarray([embedded[query]], dtype=np.float32)
+                vector_hits = self._vector_hits(source, vector, None, flt, extra=in_named)
+                keyword_hits = self._keyword_hits(source, query, flt, None, extra=in_named)
+                lists.setdefault("vec:named:any", []).extend(vector_hits)
+                lists.setdefault("bm25:named", []).extend(keyword_hits)
+                named.update(p.chunk_id for _, p, _ in vector_hits + keyword_hits)
             for name, text, lang in searches:
                 vector = np.asarray([embedded[text]], dtype=np.float32)
                 lists.setdefault(f"vec:{name}:{lang}", []).extend(
@@ -253,7 +283,16 @@ class HybridRetriever:
             cand.fused = weights.get(cand.passage.lang, 1.0) * sum(
                 1.0 / (self.rrf_k + rank) for rank in cand.ranks.values()
             )
-        ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
+        # The documents the question names come first: up to k - 1 of their passages, so
+        # that one other passage (a related regulation) may still be seen.
+        ranked = sorted(
+            candidates.values(),
+            key=lambda c: (c.passage.chunk_id in named, c.fused),
+            reverse=True,
+        )
+        if named:
+            first = [c for c in ranked if c.passage.chunk_id in named][: max(1, k - 1)]
+            ranked = first + [c for c in ranked if c not in first]
         return self._dedupe_and_number(ranked, k)
 
     @staticmethod
@@ -283,13 +322,18 @@ class HybridRetriever:
         self,
         source: SearchableKB,
         vector: Any,
-        lang: str,
+        lang: str | None,
         flt: RetrievalFilter,
+        extra: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[tuple[float, Passage, dict[str, Any]]]:
         # exact search over the committed chunks (vectorstore/dense.py says why not Chroma's
         # approximate index)
         def accept(meta: dict[str, Any]) -> bool:
-            return flt.accepts(meta, source.kb.name) and meta.get("lang") == lang
+            return (
+                flt.accepts(meta, source.kb.name)
+                and (lang is None or meta.get("lang") == lang)
+                and (extra is None or extra(meta))
+            )
 
         return [
             (
@@ -301,10 +345,19 @@ class HybridRetriever:
         ]
 
     def _keyword_hits(
-        self, source: SearchableKB, query: str, flt: RetrievalFilter, lang: str | None
+        self,
+        source: SearchableKB,
+        query: str,
+        flt: RetrievalFilter,
+        lang: str | None,
+        extra: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[tuple[float, Passage, dict[str, Any]]]:
         def accept(meta: dict[str, Any]) -> bool:
-            return flt.accepts(meta, source.kb.name) and (lang is None or meta.get("lang") == lang)
+            return (
+                flt.accepts(meta, source.kb.name)
+                and (lang is None or meta.get("lang") == lang)
+                and (extra is None or extra(meta))
+            )
 
         return [
             (
