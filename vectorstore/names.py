@@ -83,7 +83,7 @@ def named_documents(
 
 
 def _by_place_and_kind(texts: list[str], documents: Mapping[str, Sequence[str]]) -> set[str]:
-    """"宁波市的培训条例": the documents of that place and kind; the closest when several."""
+    """ "宁波市的培训条例": the documents of that place and kind; the closest when several."""
     joined = "".join(texts)
     scored: dict[str, int] = {}
     for doc_id, names in documents.items():

@@ -75,8 +75,9 @@ def test_local_model_answers_english_question_in_english(tmp_path, embeddings, m
 
 
 def test_local_model_is_loaded_once_and_shared_by_threads(tmp_path, embeddings, model_path):
-    from advisor import llm as llm_module
+    from advisor import model_server
 
+    started_before = {key: server.starts for key, server in model_server._SERVERS.items()}
     service = make_service(tmp_path, embeddings, llm="local", model=str(model_path))
     advisor = service.advisor()
     answers: list = []
@@ -97,8 +98,9 @@ def test_local_model_is_loaded_once_and_shared_by_threads(tmp_path, embeddings, 
     for t in threads:
         t.join(300)
     assert not errors and len(answers) == 2
-    loaded = [key for key in llm_module._MODELS if key[0] == str(model_path.resolve())]
-    assert len(loaded) == 1
+    servers = [key for key in model_server._SERVERS if key[0] == str(model_path.resolve())]
+    assert len(servers) == 1  # one model process for both threads, started at most once
+    assert model_server._SERVERS[servers[0]].starts - started_before.get(servers[0], 0) <= 1
     for answer in answers:
         assert_valid_cited_answer(answer)
 

@@ -1,6 +1,7 @@
 """A question that names a document gets that document's passages first, even among 120
-English abstracts and the starter corpus's Chinese documents on the same subject (issue: "根据职业教育法，职业教育实行怎样的管理体制？"
-ranked four English abstracts above the law it names)."""
+English abstracts and the starter corpus's Chinese documents on the same subject (issue:
+"根据职业教育法，职业教育实行怎样的管理体制？" ranked four English abstracts above the law
+it names)."""
 
 from __future__ import annotations
 
