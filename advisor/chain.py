@@ -318,11 +318,20 @@ class StatusEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class SourcesEvent:
+    """The passages the answer is being written from, sent as soon as retrieval is done
+    (before the model's first token), so that a user can read them meanwhile."""
+
+    passages: tuple[Passage, ...]
+    seconds: float  # since the question arrived
+
+
+@dataclass(frozen=True, slots=True)
 class FinalEvent:
     answer: Answer
 
 
-AnswerEvent = TokenEvent | StatusEvent | FinalEvent
+AnswerEvent = TokenEvent | StatusEvent | SourcesEvent | FinalEvent
 
 
 class Advisor:
@@ -410,6 +419,8 @@ class Advisor:
             log.info("refused without the model: %s", check.reason())
             yield TokenEvent(result.answer)
         elif self.generation_chain is None:
+            result.sources_s = time.perf_counter() - started
+            yield SourcesEvent(tuple(passages), result.sources_s)
             terms = self.glossary.translate_terms(standalone, question_lang(standalone))
             label = extractive_label(lang)
             raw = extractive_answer(standalone, passages, lang, terms)
@@ -418,6 +429,8 @@ class Advisor:
             if not result.refused:
                 result.answer = f"{label}\n\n{result.answer}"
         else:
+            result.sources_s = time.perf_counter() - started
+            yield SourcesEvent(tuple(passages), result.sources_s)
             yield StatusEvent("generate")
             terms = self.glossary.translate_terms(standalone, question_lang(standalone))
             messages = build_answer_messages(standalone, passages, lang, self.config, terms)

@@ -312,7 +312,7 @@ def _print_answer_sources(answer: Any) -> None:
 
 
 def _cmd_ask(args: argparse.Namespace, service: AdvisorService) -> int:
-    from advisor.chain import FinalEvent, StatusEvent, TokenEvent
+    from advisor.chain import FinalEvent, SourcesEvent, StatusEvent, TokenEvent
     from vectorstore.retrieval import RetrievalFilter
 
     advisor = service.advisor()
@@ -325,6 +325,13 @@ def _cmd_ask(args: argparse.Namespace, service: AdvisorService) -> int:
     for event in advisor.stream(args.question, flt=flt):
         if isinstance(event, StatusEvent) and sys.stderr.isatty():
             print(f"… {event.stage}", file=sys.stderr)
+        elif isinstance(event, SourcesEvent):
+            # what the answer is written from, while the model writes (stderr: the answer
+            # and its checked citations stay the whole of stdout)
+            print(f"阅读资料 Reading ({event.seconds:.1f} s):", file=sys.stderr)
+            for p in event.passages:
+                page = f" p.{p.page}" if p.page else ""
+                print(f"  [{p.rank}] {p.source}{page} {p.section[-40:]}", file=sys.stderr)
         elif isinstance(event, TokenEvent):
             print(event.text, end="", flush=True)
             streamed = True

@@ -38,6 +38,8 @@ class Answer:
     standalone_question: str = ""
     latency_s: float = 0.0
     first_token_s: float | None = None
+    #: seconds from the question to the passages being shown (SourcesEvent)
+    sources_s: float | None = None
     #: "no_evidence" (retrieval gate) | "model" (the model said so) | "unsupported" (every
     #: claim stated a figure absent from the evidence)
     refusal_reason: str = ""

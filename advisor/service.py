@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from advisor.accounts import AccountStore
     from advisor.chain import Advisor
     from advisor.conversations import ConversationStore
+    from advisor.starters import Starter
     from advisor.workspace import JobStore, Workspace
     from vectorstore.embeddings import E5Embeddings
 
@@ -212,6 +213,12 @@ class AdvisorService:
             if name not in self._searchable:
                 self._searchable[name] = SearchableKB(self.knowledge_base(name))
             return self._searchable[name]
+
+    def starter_questions(self, n: int = 4) -> list[Starter]:
+        """Questions an empty chat offers, on topics the knowledge base covers."""
+        from advisor.starters import starter_questions
+
+        return starter_questions(self.searchable(), n)
 
     def retriever(self, kbs: list[str] | None = None) -> HybridRetriever:
         sources = [self.searchable(name) for name in (kbs or [self.settings.kb])]

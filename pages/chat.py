@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from advisor.chain import FinalEvent, StatusEvent, TokenEvent
+from advisor.chain import FinalEvent, SourcesEvent, StatusEvent, TokenEvent
 from advisor.errors import AdvisorError
 from pages.common import (
     DOCX_MIME,
@@ -107,6 +107,23 @@ def show_answer(content: str, record: dict[str, Any] | None) -> None:
     render_sources(record)
 
 
+def render_reading(slot: Any, event: SourcesEvent) -> None:
+    """The passages being read, shown while the model writes; replaced by the checked
+    citations once the answer is done."""
+    with (
+        slot.container(),
+        st.expander(
+            f"正在阅读 {len(event.passages)} 段资料 Reading {len(event.passages)} passages",
+            expanded=True,
+        ),
+    ):
+        for p in event.passages:
+            page = f" · p. {p.page}" if p.page else ""
+            section = " > ".join(p.section.split(" > ")[-2:])
+            st.markdown(f"**[{p.rank}] {p.source}{page}**" + (f" · {section}" if section else ""))
+            st.caption(p.text[:160].replace("\n", " ") + ("…" if len(p.text) > 160 else ""))
+
+
 def feedback_widgets(message_id: int, rating: int | None, comment: str) -> None:
     key = f"fb_{message_id}"
     chosen = st.feedback("thumbs", key=key)
@@ -123,7 +140,30 @@ def feedback_widgets(message_id: int, rating: int | None, comment: str) -> None:
             st.toast("已记录，谢谢！ Thanks for the feedback.")
 
 
-for message in store.messages(conversation_id, owner):
+messages = store.messages(conversation_id, owner)
+if not messages:
+    try:
+        starters = service.starter_questions()
+    except AdvisorError:
+        starters = []
+    if starters:
+        st.markdown("**试试这些问题 Try one of these:**")
+        columns = st.columns(2)
+        for i, starter in enumerate(starters):
+            for column, text, lang in (
+                (columns[0], starter.zh, "zh"),
+                (columns[1], starter.en, "en"),
+            ):
+                if column.button(text, key=f"starter_{i}_{lang}", width="stretch"):
+                    st.session_state["starter_question"] = text
+                    st.rerun()
+    else:
+        st.info(
+            "知识库还是空的：请先在“知识库”页面导入政策文件或案例。"
+            "The knowledge base is empty: add policy documents or cases on the knowledge base page."
+        )
+
+for message in messages:
     with st.chat_message(message.role):
         if message.role == "user":
             st.markdown(message.content)
@@ -134,7 +174,9 @@ for message in store.messages(conversation_id, owner):
 
 # ---------------------------------------------------------------------------- a new question
 
-question = st.chat_input("请输入问题 Ask a question…")
+question = st.chat_input("请输入问题 Ask a question…") or st.session_state.pop(
+    "starter_question", None
+)
 if question and question.strip():
     question = question.strip()
     history = store.history(conversation_id, owner)
@@ -144,12 +186,15 @@ if question and question.strip():
     with st.chat_message("assistant"):
         final: Any = None
         status = st.empty()
+        reading = st.empty()
 
         def tokens() -> Any:
             global final
             for event in advisor.stream(question, history):
                 if isinstance(event, StatusEvent):
                     status.caption(STAGES.get(event.stage, event.stage))
+                elif isinstance(event, SourcesEvent):
+                    render_reading(reading, event)
                 elif isinstance(event, TokenEvent):
                     yield event.text
                 elif isinstance(event, FinalEvent):
@@ -161,6 +206,7 @@ if question and question.strip():
             status.empty()
         except (AdvisorError, ValueError) as exc:
             status.empty()
+            reading.empty()
             record = {"error": str(exc)}
             store.add_message(conversation_id, "assistant", str(exc), record, owner)
             st.error(f"出错了 Something went wrong: {exc}")

@@ -117,6 +117,14 @@ class KeywordIndex:
     def versions(self) -> dict[str, str]:
         return dict(self._versions)
 
+    def chunk_texts(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._text)
+
+    def metadata(self, chunk_id: str) -> dict[str, Any]:
+        with self._lock:
+            return self._meta.get(chunk_id, {})
+
     def document_metadata(self) -> dict[str, dict[str, Any]]:
         """Per document held, the metadata of its first chunk (source, title, kind, lang)."""
         with self._lock:

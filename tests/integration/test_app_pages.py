@@ -108,6 +108,24 @@ def test_chat_round_trip_with_citations_history_feedback_and_export(app_service)
     assert "导出 Markdown" in labels and "导出 DOCX" in labels
 
 
+def test_empty_chat_offers_starters_from_the_knowledge_base_and_one_click_asks(
+    app_service,
+) -> None:
+    """The knowledge base holds a case on 订单班 only: its starter is offered in both languages
+    (and no starter on a topic it lacks, e.g. technology transfer); clicking asks it."""
+    fake = QueuedFakeChat(replies=["订单班由企业参与课程设计[1]。"])
+    app_service.use_chat_model(fake, "fake-model")
+    app = start()
+    labels = [b.label for b in app.button]
+    assert "订单班里企业和学校各做什么？" in labels, labels
+    assert any(label.startswith("In an order class") for label in labels), labels
+    assert not any("科技成果转化" in label for label in labels), labels
+    next(b for b in app.button if b.label == "订单班里企业和学校各做什么？").click().run()
+    assert not app.exception, app.exception
+    assert any("订单班由企业参与课程设计[1]" in v for v in app.markdown.values)
+    assert fake.calls and "订单班里企业和学校各做什么" in str(fake.calls[0][-1].content)
+
+
 def test_refused_answer_is_explained(app_service) -> None:
     app_service.use_chat_model(QueuedFakeChat(replies=[]), "fake-model")
     app = start()
