@@ -25,7 +25,14 @@ from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
 
 from advisor.citations import check_citations, split_keep, split_sentences
 from advisor.errors import AdvisorError, LLMError
-from advisor.extractive import extractive_answer, extractive_label
+from advisor.evidence import (
+    Decisive,
+    Support,
+    assess_support,
+    choose,
+    decisive_sentences,
+)
+from advisor.extractive import extractive_label
 from advisor.glossary import load_glossary
 from advisor.grounding import check_evidence
 from advisor.injection import is_instruction
@@ -68,6 +75,14 @@ class ChainConfig:
     history_turns: int = 2
     #: seconds an answer may take to write before it is stopped (LLMError)
     question_timeout_s: float = 300.0
+    #: refuse when no sentence states the answer (advisor/evidence.py)
+    support_check: bool = True
+    #: build the prompt from the decisive sentences instead of per-passage excerpts
+    decisive_prompt: bool = True
+    prompt_sentences: int = 8
+    prompt_chars: int = 900
+    #: show the decisive sentences verbatim under a model's answer
+    basis: bool = True
 
 
 def question_lang(question: str) -> str:
@@ -245,16 +260,124 @@ def build_answer_messages(
     lang: str,
     config: ChainConfig,
     extra_terms: Sequence[str] = (),
+    *,
+    ranked: Sequence[Decisive] | None = None,
 ) -> list[BaseMessage]:
     refusal = load_prompt("refusal", lang)
     system = render_prompt("answer_system", lang, refusal=refusal)
-    user = render_prompt(
-        "answer_user",
-        lang,
-        sources=format_sources(passages, question, config, lang, extra_terms),
-        question=question,
-    )
+    if ranked is not None and config.decisive_prompt:
+        sources = format_decisive(ranked, config)
+    else:
+        sources = format_sources(passages, question, config, lang, extra_terms)
+    user = render_prompt("answer_user", lang, sources=sources, question=question)
     return [SystemMessage(content=system), HumanMessage(content=user)]
+
+
+def format_decisive(ranked: Sequence[Decisive], config: ChainConfig) -> str:
+    """The prompt's sources: the decisive sentences (fewer, better ones instead of six cut
+    excerpts), grouped by passage in the passages' order, each passage with its number."""
+    chosen = choose(ranked, config.prompt_sentences, config.prompt_chars)
+    by_passage: dict[int, list[Decisive]] = {}
+    for d in chosen:
+        by_passage.setdefault(d.n, []).append(d)
+    blocks = []
+    for n in sorted(by_passage):
+        group = sorted(by_passage[n], key=lambda d: d.position)
+        p = group[0].passage
+        where = p.source + (f" p.{p.page}" if p.page else "")
+        section = p.section.rsplit(" > ", 1)[-1] if p.section else ""
+        label = f"{where} | {section}" if section else where
+        joiner = " " if p.lang == "en" else ""
+        body = joiner.join(d.text for d in group).replace("<", "‹").replace(">", "›")
+        label = label.replace('"', "'").replace("<", "‹").replace(">", "›")
+        blocks.append(f'<passage n="{n}" source="{label}">\n{body}\n</passage>')
+    return "\n".join(blocks)
+
+
+#: the extractive backend's answer, and the basis shown under a model's answer
+EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS = 4, 600
+BASIS_SENTENCES, BASIS_CHARS = 3, 420
+#: a basis sentence scores at least this share of the best sentence's score
+BASIS_RELATIVE = 0.75
+#: the model's "not covered" is overruled (the basis shown instead) when a sentence holds the
+#: kind of thing a factoid question asks and passes the support check, or when a sentence
+#: holds this share of an open question's terms
+OVERRIDE_MODEL_REFUSAL_SHARE = 0.8
+
+
+def format_extractive(chosen: Sequence[Decisive]) -> str:
+    ordered = sorted(chosen, key=lambda d: (d.n, d.position))  # reads more naturally
+    return "\n".join(f"- {d.text.rstrip()}[{d.n}]" for d in ordered)
+
+
+_BASIS_HEADING = {"zh": "依据（原文）", "en": "Basis (quoted from the sources)"}
+
+
+def append_basis(answer: str, basis: Sequence[Decisive], lang: str) -> str:
+    """The decisive sentences verbatim under the model's explanation: the answer then always
+    carries the passage's own terms, figures and lists, whatever the model made of them."""
+    lines = [f"- “{d.text.strip()}”[{d.n}]" for d in sorted(basis, key=lambda d: (d.n, d.position))]
+    head = f"**{_BASIS_HEADING.get(lang, _BASIS_HEADING['en'])}**"
+    return (answer.rstrip() + "\n\n" if answer.strip() else "") + head + "\n" + "\n".join(lines)
+
+
+_SLOT_WORDS = {
+    "zh": {
+        "date": "具体时间",
+        "percent": "具体比例",
+        "money": "具体金额",
+        "period": "具体期限",
+        "number": "具体数字",
+        None: "问题所问的内容",
+    },
+    "en": {
+        "date": "the date asked for",
+        "percent": "the share asked for",
+        "money": "the amount asked for",
+        "period": "the period asked for",
+        "number": "the figure asked for",
+        None: "what the question asks",
+    },
+}
+
+
+def explain_refusal(question: str, support: Support, passages: Sequence[Passage], lang: str) -> str:
+    """The refusal, with what was found and what is missing, in the question's language; the
+    closest passages stay in the answer's contexts for the user to check."""
+    lang = lang if lang in ("zh", "en") else "en"
+    topics = []
+    for p in passages[:3]:
+        name = p.source.rsplit(".", 1)[0]
+        section = p.section.rsplit(" > ", 1)[-1] if p.section else ""
+        topic = (
+            f"{name}（{section}）"
+            if section and lang == "zh"
+            else (f"{name} ({section})" if section else name)
+        )
+        if topic not in topics:
+            topics.append(topic)
+    found = "、".join(topics) if lang == "zh" else "; ".join(topics)
+    base = load_prompt("refusal", lang)
+    if support.missing:
+        what = "、".join(support.missing) if lang == "zh" else ", ".join(support.missing)
+        if lang == "zh":
+            return (
+                f"{base}检索到的资料涉及{found}，但没有一段提到{what}。"
+                "最接近的资料列在下面，供您核对。"
+            )
+        return (
+            f"{base} The closest passages are about {found}, but none mentions {what}. "
+            "They are listed below so that you can check."
+        )
+    what = _SLOT_WORDS[lang].get(support.slot, _SLOT_WORDS[lang][None])
+    if lang == "zh":
+        return (
+            f"{base}检索到的资料涉及{found}，但没有一句说明{what}。最接近的资料列在下面，供您核对。"
+        )
+    return (
+        f"{base} The closest passages are about {found}, but none states {what}. "
+        "They are listed below so that you can check."
+    )
 
 
 def evidence_is_adequate(passages: Sequence[Passage], config: ChainConfig) -> bool:
@@ -273,15 +396,41 @@ def strip_prompt_echo(text: str) -> str:
     return _ECHO.sub("", text).strip()
 
 
+_CITED = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]】］]")
+
+
 def drop_unsupported_figures(
     text: str, passages: Sequence[Passage], allowed: Sequence[str] = ()
 ) -> tuple[str, list[str]]:
     """Removes the sentences stating a figure (amount, share, period, year, article number)
-    that none of the passages, their sources and section paths, nor the question contains:
-    an invented number is worse than a missing one in policy advice."""
-    known = known_figures([*allowed, *(f"{p.text}\n{p.source}\n{p.section}" for p in passages)])
+    that their evidence does not hold: an invented number is worse than a missing one in
+    policy advice. A sentence that cites passages must find its figures in those passages
+    (their text and section path; a file name is not evidence) or the question; one that
+    cites nothing, in any passage. ("8万余册" must not become "412万册" because 412 is in
+    another passage.)"""
+    by_rank = {p.rank: f"{p.text}\n{p.section}" for p in passages}
+    question = known_figures(list(allowed))
+    anywhere = known_figures([*allowed, *by_rank.values()])
+    cache: dict[tuple[int, ...], set[float]] = {}
     kept, dropped = [], []
     for sentence in split_keep(text):
+        cited = tuple(
+            sorted(
+                {
+                    int(n)
+                    for m in _CITED.finditer(sentence)
+                    for n in re.split(r"\D+", m.group(1))
+                    if n
+                }
+                & set(by_rank)
+            )
+        )
+        if cited:
+            if cited not in cache:
+                cache[cited] = known_figures([by_rank[n] for n in cited]) | question
+            known = cache[cited]
+        else:
+            known = anywhere
         if unsupported_figures(sentence, known):
             dropped.append(sentence.strip())
         else:
@@ -412,18 +561,27 @@ class Advisor:
             llm=self.llm_label,
             standalone_question=standalone,
         )
-        check = check_evidence(standalone, passages, question_lang(standalone), self.glossary)
+        standalone_lang = question_lang(standalone)
+        check = check_evidence(standalone, passages, standalone_lang, self.glossary)
+        terms = self.glossary.translate_terms(standalone, standalone_lang)
+        ranked, slot = decisive_sentences(standalone, passages, standalone_lang, terms)
+        support = assess_support(standalone, ranked, slot, standalone_lang, self.glossary)
+        result.support = support
         if not evidence_is_adequate(passages, self.config) or not check.adequate:
             result.answer = load_prompt("refusal", lang)
             result.refused, result.refusal_reason = True, "no_evidence"
             log.info("refused without the model: %s", check.reason())
             yield TokenEvent(result.answer)
+        elif self.config.support_check and not support.supported:
+            result.answer = explain_refusal(standalone, support, passages, lang)
+            result.refused, result.refusal_reason = True, "not_stated"
+            log.info("refused: %s", support.reason)
+            yield TokenEvent(result.answer)
         elif self.generation_chain is None:
             result.sources_s = time.perf_counter() - started
             yield SourcesEvent(tuple(passages), result.sources_s)
-            terms = self.glossary.translate_terms(standalone, question_lang(standalone))
             label = extractive_label(lang)
-            raw = extractive_answer(standalone, passages, lang, terms)
+            raw = format_extractive(choose(ranked, EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS))
             yield TokenEvent(f"{label}\n\n{raw}")
             self._finish(result, raw)
             if not result.refused:
@@ -432,8 +590,9 @@ class Advisor:
             result.sources_s = time.perf_counter() - started
             yield SourcesEvent(tuple(passages), result.sources_s)
             yield StatusEvent("generate")
-            terms = self.glossary.translate_terms(standalone, question_lang(standalone))
-            messages = build_answer_messages(standalone, passages, lang, self.config, terms)
+            messages = build_answer_messages(
+                standalone, passages, lang, self.config, terms, ranked=ranked
+            )
             parts: list[str] = []
             try:
                 for token in self.generation_chain.stream(messages):
@@ -450,16 +609,33 @@ class Advisor:
                 raise
             except Exception as exc:  # network, timeout, model failure: one clear error
                 raise LLMError(f"the language model failed ({self.llm_label}): {exc}") from exc
-            self._finish(result, "".join(parts))
+            basis = (
+                choose(ranked, BASIS_SENTENCES, BASIS_CHARS, relative=BASIS_RELATIVE)
+                if self.config.basis
+                else []
+            )
+            if model_refused(strip_prompt_echo("".join(parts)), lang) and not (
+                (support.slot is not None and support.supported)
+                or support.best_share >= OVERRIDE_MODEL_REFUSAL_SHARE
+            ):
+                basis = []  # the model and a weak support check agree: refuse
+            self._finish(result, "".join(parts), basis)
         result.latency_s = time.perf_counter() - started
         yield FinalEvent(result)
 
-    def _finish(self, result: Answer, raw: str) -> None:
+    def _finish(self, result: Answer, raw: str, basis: Sequence[Decisive] = ()) -> None:
         raw = strip_prompt_echo(raw)
-        if model_refused(raw, result.lang) or not raw.strip():
+        if (model_refused(raw, result.lang) or not raw.strip()) and not basis:
             result.answer = load_prompt("refusal", result.lang)
             result.refused, result.refusal_reason = True, "model"
             return
+        if model_refused(raw, result.lang) or not raw.strip():
+            # the support check found a sentence that states the answer: show it as the
+            # answer's basis rather than the model's "not covered" (a small model refuses
+            # questions whose passages give a year as a date)
+            raw = ""
+        if basis:
+            raw = append_basis(raw, basis, result.lang)
         raw, dropped = drop_unsupported_figures(
             raw, result.contexts, [result.question, result.standalone_question]
         )

@@ -46,6 +46,8 @@ class Answer:
     removed_markers: list[str] = field(default_factory=list)
     #: answer sentences removed because they stated a figure absent from the evidence
     dropped_claims: list[str] = field(default_factory=list)
+    #: the support check's verdict (advisor/evidence.py), for evaluation and logs
+    support: Any = None
 
     def to_record(self, record_id: str | int | None = None) -> dict[str, Any]:
         return {

@@ -63,6 +63,26 @@ def pool_passages(rows: list[dict[str, Any]], pool: str) -> set[str]:
     return texts
 
 
+def clone_pool(data_dir: Path, source: str, target: str, keep: set[str]) -> None:
+    """Pool B as pool A's documents (the same chunks and vectors) minus the hidden questions'
+    positive passages: ingesting the same 5,000 files again would take ~20 minutes."""
+    sys.path.insert(0, str(ROOT))
+    from advisor.service import AdvisorService
+    from advisor.settings import Settings
+
+    started = time.perf_counter()
+    service = AdvisorService(Settings(data_dir=data_dir, llm="extractive"))
+    a, b = service.knowledge_base(source), service.knowledge_base(target)
+    have = {r.source for r in b.list_documents()}
+    records = [r for r in a.raw_catalogue() if not r.get("dirty") and r.get("sha256")]
+    for record in records:
+        if record["source"] not in keep or record["source"] in have:
+            continue
+        chunks = list(a.iter_chunks(where={"doc_id": record["doc_id"]}, embeddings=True))
+        b.restore_document(record, chunks)
+    print(f"  ({time.perf_counter() - started:.0f} s: cloned {source} -> {target})", flush=True)
+
+
 def correct(answer: str, parts: list[Any]) -> bool:
     text = answer.lower()
     for part in parts:
@@ -108,7 +128,10 @@ def main() -> int:
             if not path.exists():
                 path.write_text(text, encoding="utf-8")
         print(f"pool {pool}: {len(texts)} passages", flush=True)
-        run([*py, "ingest", str(folder), "--kb", f"rgb{pool}", "--kind", "case"], env)
+        if pool == "B" and "A" in args.pool:
+            clone_pool(args.data_dir / "data", "rgbA", "rgbB", {passage_name(t) for t in texts})
+        else:
+            run([*py, "ingest", str(folder), "--kb", f"rgb{pool}", "--kind", "case"], env)
         asked = [r for r in rows if pool == "A" or r["id"] in hidden][: args.limit]
         questions = args.out / f"questions_{pool}.jsonl"
         questions.write_text(

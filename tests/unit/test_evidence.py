@@ -1,0 +1,119 @@
+"""Decisive sentences and the support check (advisor/evidence.py), and figures checked against
+the passage their sentence cites (advisor/chain.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.chain import drop_unsupported_figures, explain_refusal
+from advisor.evidence import (
+    assess_support,
+    choose,
+    decisive_sentences,
+    holds_slot,
+    question_slot,
+    specific_present,
+)
+from advisor.glossary import load_glossary
+from vectorstore.retrieval import Passage
+
+
+def passage(text: str, rank: int, source: str = "a.md", lang: str = "zh") -> Passage:
+    return Passage(
+        chunk_id=f"c{rank}", text=text, source=source, page=None, section="", lang=lang,
+        kind="case", kb="default", rank=rank,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "slot"),
+    [
+        ("第七届香港立法会议员宣誓仪式的时间", "zh", "date"),
+        ("双师型教师每年到企业工作多长时间？", "zh", "period"),
+        ("2021年香港的GDP增长率是多少？", "zh", "percent"),
+        ("春节档首日票房是多少？", "zh", "money"),
+        ("有多少家企业参加？", "zh", "number"),
+        ("怎样设计利益分配机制？", "zh", None),
+        ("浙江的科技创新券可以用来购买哪些服务？多久结算一次？", "zh", None),  # two parts
+        ("When was the regulation adopted?", "en", "date"),
+        ("How many colleges joined?", "en", "number"),
+        ("What does the overview say about the honeymoon period?", "en", None),
+    ],
+)
+def test_question_slot(question: str, lang: str, slot: str | None) -> None:
+    assert question_slot(question, lang) == slot
+
+
+def test_slots_in_sentences_ignore_article_numbers() -> None:
+    assert holds_slot("宣誓仪式将在2022年1月3日上午举行。", "date")
+    assert holds_slot("Teachers spend at least one month a year in an enterprise.", "period")
+    assert holds_slot("票房达到36.9亿。", "money")
+    assert not holds_slot("第十九条 市人力社保部门应当会同市教育行政部门落实制度。", "money")
+    assert not holds_slot("第十九条 市人力社保部门应当会同市教育行政部门落实制度。", "number")
+
+
+def test_years_and_places_as_written() -> None:
+    assert specific_present("2023", "发布时间：2023-12-20 10:00")
+    assert specific_present("2021", "2021赛季中超联赛")
+    assert not specific_present("2021", "20210 号文件")
+    assert specific_present("宁波市", "宁波职业技能培训")
+
+
+def test_the_sentence_that_states_the_answer_comes_first_and_supports_it() -> None:
+    passages = [
+        passage("香港立法会选举于2021年12月19日举行。投票率为百分之三十。", 1),
+        passage("据报道，第七届立法会议员宣誓仪式将在2022年1月3日举行，由行政长官监誓。", 2),
+    ]
+    question = "第七届立法会议员宣誓仪式的时间"
+    ranked, slot = decisive_sentences(question, passages, "zh")
+    assert slot == "date"
+    assert "2022年1月3日" in ranked[0].text and ranked[0].n == 2
+    support = assess_support(question, ranked, slot, "zh", load_glossary())
+    assert support.supported, support.reason
+
+
+def test_same_topic_passages_without_the_answer_do_not_support_it() -> None:
+    """RGB's noise: passages on the event, with dates, but none states when the swearing-in
+    is; the question is not supported and the refusal says what was found and missing."""
+    passages = [
+        passage("时间：2021-12-29 14:58 来源：海外网。香港立法会选举结果公布，90名议员当选。", 1),
+        passage("新一届立法会将审议多项法案，议员表示会以民生为重。", 2),
+    ]
+    question = "第七届立法会议员宣誓仪式的时间"
+    ranked, slot = decisive_sentences(question, passages, "zh")
+    support = assess_support(question, ranked, slot, "zh", load_glossary())
+    assert not support.supported
+    message = explain_refusal(question, support, passages, "zh")
+    assert message.startswith("知识库中没有足够的依据") and "具体时间" in message
+    english = explain_refusal(question, support, passages, "en")
+    assert "none states the date asked for" in english
+
+
+def test_a_year_only_in_a_file_name_is_not_evidence() -> None:
+    passages = [passage("学校与企业共建实训基地，企业提供设备。", 1, source="方案(2020).md")]
+    question = "2020年学校与企业共建实训基地时企业提供什么？"
+    ranked, slot = decisive_sentences(question, passages, "zh")
+    support = assess_support(question, ranked, slot, "zh", load_glossary())
+    assert support.missing == ["2020"]
+    # but a document named by its year may be cited by it
+    question = "2020年的方案规定企业提供什么？"
+    ranked, slot = decisive_sentences(question, passages, "zh")
+    assert assess_support(question, ranked, slot, "zh", load_glossary()).missing == []
+
+
+def test_choose_keeps_the_close_seconds_only() -> None:
+    passages = [passage("企业提供设备和师傅。学校提供场地和教师。天气晴朗适合出游。", 1)]
+    ranked, _ = decisive_sentences("企业和学校各提供什么？", passages, "zh")
+    chosen = choose(ranked, 3, 400, relative=0.75)
+    assert {d.text for d in chosen} == {"企业提供设备和师傅。", "学校提供场地和教师。"}
+    assert all("天气" not in d.text for d in chosen)
+
+
+def test_a_figure_must_be_in_the_passage_it_is_cited_to() -> None:
+    """ "8万余册" in passage 1 must not become "412万册" because 412 is in passage 2."""
+    passages = [passage("图书馆藏书8万余册。", 1), passage("学校共有教师412名。", 2)]
+    text, dropped = drop_unsupported_figures("图书馆藏书412万册[1]。学校有教师412名[2]。", passages)
+    assert dropped == ["图书馆藏书412万册[1]。"]
+    assert text == "学校有教师412名[2]。"
+    # a sentence that cites nothing is checked against every passage
+    assert drop_unsupported_figures("学校有教师412名。", passages)[1] == []
