@@ -316,7 +316,9 @@ _BASIS_HEADING = {"zh": "依据（原文）", "en": "Basis (quoted from the sour
 def append_basis(answer: str, basis: Sequence[Decisive], lang: str) -> str:
     """The decisive sentences verbatim under the model's explanation: the answer then always
     carries the passage's own terms, figures and lists, whatever the model made of them."""
-    lines = [f"- “{d.text.strip()}”[{d.n}]" for d in sorted(basis, key=lambda d: (d.n, d.position))]
+    # the sentence as written, its marker right after its end (no quotation marks: the
+    # citation check reads "。”" as the end of an unmarked sentence)
+    lines = [f"- {d.text.strip()}[{d.n}]" for d in sorted(basis, key=lambda d: (d.n, d.position))]
     head = f"**{_BASIS_HEADING.get(lang, _BASIS_HEADING['en'])}**"
     return (answer.rstrip() + "\n\n" if answer.strip() else "") + head + "\n" + "\n".join(lines)
 

@@ -102,9 +102,24 @@ def show_answer(content: str, record: dict[str, Any] | None) -> None:
             "The knowledge base holds no adequate evidence for this question, so the advisor "
             "did not guess. Rephrase it, or add documents on the knowledge base page."
         )
+        if record.get("refusal_reason") == "not_stated":
+            st.markdown(content)  # what was found and what is missing
+            render_closest(record)
         return
     st.markdown(content)
     render_sources(record)
+
+
+def render_closest(record: dict[str, Any]) -> None:
+    """The passages closest to a refused question, so that a user can check for themselves."""
+    contexts = record.get("contexts", [])[:3]
+    if not contexts:
+        return
+    with st.expander(f"最接近的资料 Closest passages ({len(contexts)})"):
+        for c in contexts:
+            page = f" · p. {c['page']}" if c.get("page") else ""
+            st.markdown(f"**[{c['rank']}] {c['source']}{page}**")
+            st.caption(c["text"][:240].replace("\n", " ") + ("…" if len(c["text"]) > 240 else ""))
 
 
 def render_reading(slot: Any, event: SourcesEvent) -> None:
@@ -215,5 +230,6 @@ if question and question.strip():
             for context, passage in zip(record["contexts"], final.contexts, strict=True):
                 context["section"] = passage.section
             record["lang"] = final.lang
+            record["refusal_reason"] = final.refusal_reason
             store.add_message(conversation_id, "assistant", final.answer, record, owner)
             st.rerun()  # show the checked answer (markers verified) with its sources

@@ -134,6 +134,20 @@ def test_refused_answer_is_explained(app_service) -> None:
     assert any("没有足够的依据" in w.value for w in app.warning)
 
 
+def test_question_the_passages_do_not_state_is_refused_with_what_was_found(app_service) -> None:
+    """The knowledge base is on 订单班 but states no amount: the refusal says so and offers
+    the closest passages; the model is never asked."""
+    fake = QueuedFakeChat(replies=[])
+    app_service.use_chat_model(fake, "fake-model")
+    app = start()
+    app.chat_input[0].set_value("订单班的学生每月能拿到多少元补贴？").run()
+    assert not app.exception, app.exception
+    assert any("没有足够的依据" in w.value for w in app.warning)
+    assert any("但没有一句说明具体金额" in v for v in app.markdown.values), app.markdown.values
+    assert any(e.label.startswith("最接近的资料 Closest passages") for e in app.expander)
+    assert fake.calls == []
+
+
 def test_conversations_can_be_started_renamed_and_deleted(app_service) -> None:
     store = app_service.conversations
     app = start()
