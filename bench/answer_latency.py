@@ -1,20 +1,22 @@
-"""Answer latency with the bundled local model, 6 passages per prompt: time to first token and
-to the full answer, with the prompt size, over answerable questions of the eval set; and, in the
-same run, retrieval alone (the part of the latency that is not the model).
+"""Answer latency with the bundled local model (its supervised process, as the app runs it):
+time to sources (the passages shown before the model writes), time to first token and to the
+full answer, with the prompt size; for the answer as built now (decisive sentences, basis) and,
+in the same run, as it was built before (six per-passage excerpts, no basis).
 
     .venv/bin/python bench/answer_latency.py [--data-dir DIR] [--questions 12] [--cold]
 
 The knowledge base is corpus/ plus ../shared/testdata/zh_policy (ingested first; unchanged files
-are skipped, so a second run starts at once).
+are skipped, so a second run starts at once). Questions alternate zh / en, answerable ones of
+the eval set without history.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,78 +30,94 @@ def pct(values: list[float], p: int) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def count_tokens(base_url: str, text: str) -> int:
+    """Tokens of ``text`` by the model's own tokenizer (llama_cpp.server's extras endpoint)."""
+    request = urllib.request.Request(
+        base_url.removesuffix("/v1") + "/extras/tokenize/count",
+        data=json.dumps({"input": text}).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return int(json.loads(reply.read())["count"])
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/advisor-eval-data"))
     parser.add_argument("--questions", type=int, default=12)
     parser.add_argument("--cold", action="store_true", help="no warm-up of the prompt cache")
     args = parser.parse_args()
 
-    from advisor.chain import build_answer_messages
-    from advisor.llm import load_llama
+    from advisor.chain import Advisor, ChainConfig, SourcesEvent, build_answer_messages
+    from advisor.evidence import decisive_sentences
     from advisor.service import AdvisorService
     from advisor.settings import Settings
 
     service = AdvisorService(Settings(data_dir=args.data_dir, llm="local", top_k=6))
     paths = [ROOT / "corpus"] + ([SHARED / "zh_policy"] if SHARED.is_dir() else [])
     service.ingest(paths)
-    started = time.perf_counter()
-    llama = load_llama(service.settings.local_model_path)
-    print(f"model load: {time.perf_counter() - started:.1f} s")
-
     rows = [
         json.loads(line)
         for line in (ROOT / "bench" / "eval_set.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     rows = [r for r in rows if r["answerable"] and not r.get("history")]
-    # alternate languages like real use, so the system-prompt cache is not always warm
     zh = [r for r in rows if r["lang"] == "zh"]
     en = [r for r in rows if r["lang"] == "en"]
     picked = [r for pair in zip(zh, en, strict=False) for r in pair][: args.questions]
 
-    advisor = service.advisor()
+    now = service.advisor()
+    before = Advisor(
+        now.llm,
+        now.retriever,
+        llm_label=now.llm_label,
+        config=ChainConfig(decisive_prompt=False, basis=False, support_check=False),
+    )
+    started = time.perf_counter()
     if not args.cold:
-        started = time.perf_counter()
-        advisor.warm_up()  # as the app does when it loads the model
-        print(f"warm-up (both languages' system prompts): {time.perf_counter() - started:.1f} s")
-    retrieval, first, full, prompt_tokens, answer_tokens = [], [], [], [], []
-    for row in picked:
-        tick = time.perf_counter()
-        passages = advisor.retriever.retrieve(row["question"], k=6)
-        retrieval.append(time.perf_counter() - tick)
-        answer = advisor.answer(row["question"])
-        if answer.refused and answer.refusal_reason == "no_evidence":
-            continue
-        messages = build_answer_messages(
-            answer.standalone_question, answer.contexts, answer.lang, advisor.config
-        )
-        text = "".join(str(m.content) for m in messages)
-        prompt_tokens.append(len(llama.tokenize(text.encode("utf-8"))))
-        answer_tokens.append(len(llama.tokenize(answer.answer.encode("utf-8"))))
-        first.append(answer.first_token_s or answer.latency_s)
-        full.append(answer.latency_s)
-        print(
-            f"{row['id']:<10} passages={len(passages)} prompt≈{prompt_tokens[-1]} tok  "
-            f"first {first[-1]:.1f} s  full {full[-1]:.1f} s  answer≈{answer_tokens[-1]} tok"
-            f"{'  (refused by model)' if answer.refused else ''}"
-        )
-    print(f"\n{len(full)} answers, 6 passages each, local model {service.llm_label}")
-    print(
-        f"retrieval alone : p50 {pct(retrieval, 50) * 1000:.0f} ms, "
-        f"p95 {pct(retrieval, 95) * 1000:.0f} ms"
-    )
-    print(
-        f"first token     : p50 {pct(first, 50):.1f} s, p95 {pct(first, 95):.1f} s, "
-        f"max {max(first):.1f} s"
-    )
-    print(
-        f"full answer     : p50 {pct(full, 50):.1f} s, p95 {pct(full, 95):.1f} s, "
-        f"max {max(full):.1f} s"
-    )
-    print(
-        f"prompt tokens   : mean {statistics.fmean(prompt_tokens):.0f}; answer tokens: mean "
-        f"{statistics.fmean(answer_tokens):.0f}"
-    )
+        now.warm_up()  # as the app does when it loads the model
+    print(f"model process start + warm-up: {time.perf_counter() - started:.1f} s")
+    base_url = now.llm.server.base_url()  # type: ignore[union-attr]
+
+    for name, advisor in (("now (decisive sentences + basis)", now), ("before (excerpts)", before)):
+        sources, first, full, prompt_tokens = [], [], [], []
+        for row in picked:
+            answer = None
+            tick = time.perf_counter()
+            shown = None
+            for event in advisor.stream(row["question"]):
+                if isinstance(event, SourcesEvent) and shown is None:
+                    shown = time.perf_counter() - tick
+                final = getattr(event, "answer", None)
+                if final is not None:
+                    answer = final
+            assert answer is not None
+            if answer.refused and answer.first_token_s is None:
+                continue  # refused before the model: nothing to time
+            lang = answer.lang
+            terms = service.advisor().glossary.translate_terms(answer.standalone_question, lang)
+            ranked, _ = decisive_sentences(answer.standalone_question, answer.contexts, lang, terms)
+            messages = build_answer_messages(
+                answer.standalone_question,
+                answer.contexts,
+                lang,
+                advisor.config,
+                terms,
+                ranked=ranked,
+            )
+            prompt_tokens.append(count_tokens(base_url, "".join(str(m.content) for m in messages)))
+            sources.append(shown or 0.0)
+            first.append(answer.first_token_s or answer.latency_s)
+            full.append(answer.latency_s)
+            print(
+                f"  {row['id']:<10} sources {sources[-1]:.2f} s  first {first[-1]:.1f} s  "
+                f"full {full[-1]:.1f} s  prompt {prompt_tokens[-1]} tok"
+                f"{'  (refused by model)' if answer.refused else ''}"
+            )
+        print(f"{name}: {len(full)} answers")
+        print(f"  time to sources: p50 {pct(sources, 50):.2f} s, p95 {pct(sources, 95):.2f} s")
+        print(f"  first token    : p50 {pct(first, 50):.1f} s, p95 {pct(first, 95):.1f} s")
+        print(f"  full answer    : p50 {pct(full, 50):.1f} s, p95 {pct(full, 95):.1f} s")
+        print(f"  prompt tokens  : mean {sum(prompt_tokens) / len(prompt_tokens):.0f}")
 
 
 if __name__ == "__main__":

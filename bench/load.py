@@ -9,8 +9,8 @@ The scenario is tests/load_scenario.py (the load test asserts on it): administra
 policies into the shared knowledge base while members add their own plans and ask about them
 and about the shared knowledge base; every answer is checked for cross-talk. A session is a
 thread working through one AdvisorService, as Streamlit sessions of one app process do. With
-``--llm local`` the bundled model answers (one generation at a time: llama.cpp's context is not
-re-entrant), so throughput is bounded by the model; ``echo`` is a fake model that answers with
+``--llm local`` the bundled model answers (its own process, one generation at a time), so
+throughput is bounded by the model; ``echo`` is a fake model that answers with
 the top passage at once, which leaves what the rest of the deployment costs.
 Prints throughput and p50/p95 per operation; writes the figures as JSON and a chart.
 """
@@ -43,33 +43,27 @@ def build_service(data_dir: Path, llm: str, chroma_url: str | None, embeddings):
 
 
 class GenerationClock:
-    """Time the local model spends on each answer (prompt evaluation and generation, inside its
-    lock), to tell queueing from a model slowed down by the load."""
+    """Time the local model spends on each answer (prompt evaluation and generation in the
+    model process, while the compute gate is held), to tell queueing from a model slowed down
+    by the load."""
 
     def __init__(self) -> None:
         import threading
 
-        from llama_cpp import Llama
+        from advisor.llm import LocalServerChat
 
         self.seconds: list[float] = []
         self._lock = threading.Lock()
-        original = Llama.create_chat_completion
+        original = LocalServerChat._stream
         clock = self
 
-        def timed(llama, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def timed(chat, *args, **kwargs):  # type: ignore[no-untyped-def]
             began = time.perf_counter()
-            result = original(llama, *args, **kwargs)
-            if not kwargs.get("stream"):
-                return result
+            yield from original(chat, *args, **kwargs)
+            with clock._lock:
+                clock.seconds.append(time.perf_counter() - began)
 
-            def stream():  # type: ignore[no-untyped-def]
-                yield from result
-                with clock._lock:
-                    clock.seconds.append(time.perf_counter() - began)
-
-            return stream()
-
-        Llama.create_chat_completion = timed  # type: ignore[method-assign]
+        LocalServerChat._stream = timed  # type: ignore[method-assign]
 
     def take(self) -> list[float]:
         with self._lock:
