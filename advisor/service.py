@@ -240,6 +240,7 @@ class AdvisorService:
             top_k=top_k or self.settings.top_k,
             min_similarity=self.settings.min_similarity,
             question_timeout_s=self.settings.question_timeout_s,
+            support_check=self.settings.support_check,
         )
         if backend is None or backend == self.settings.llm:
             chat_model, label = self.chat_model, self.llm_label

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # answering
     top_k: int = Field(default=6, ge=1, le=20)
     min_similarity: float = Field(default=0.80, ge=0.0, le=1.0)
+    #: refuse a question no retrieved sentence states (advisor/evidence.py); off only to
+    #: measure what the check changes
+    support_check: bool = True
     #: an answer still being written after this long is stopped with a clear error
     question_timeout_s: float = Field(default=300.0, gt=0)
     max_batch_questions: int = Field(default=500, ge=1)

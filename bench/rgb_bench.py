@@ -103,6 +103,9 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/advisor-rgb"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/advisor-rgb/results"))
     parser.add_argument("--tag", default="", help="a name for this run's result files")
+    parser.add_argument(
+        "--no-support-check", action="store_true", help="measure without the support check"
+    )
     args = parser.parse_args()
     if not DATA.is_file():
         raise SystemExit("this benchmark needs ../shared/testdata/qa/rgb_zh_int.json")
@@ -110,12 +113,18 @@ def main() -> int:
     hidden = no_answer_ids(rows)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_")}
     env.update(ADVISOR_DATA_DIR=str(args.data_dir / "data"), ADVISOR_LLM=args.llm)
+    if args.no_support_check:
+        env["ADVISOR_SUPPORT_CHECK"] = "false"
     for key in ("ADVISOR_OPENAI_BASE_URL", "ADVISOR_OPENAI_API_KEY", "ADVISOR_MODEL"):
         if key in os.environ:
             env[key] = os.environ[key]
     args.out.mkdir(parents=True, exist_ok=True)
     py = [sys.executable, "-m", "advisor"]
-    summary: dict[str, Any] = {"llm": args.llm, "seed": SEED}
+    summary: dict[str, Any] = {
+        "llm": args.llm,
+        "seed": SEED,
+        "support_check": not args.no_support_check,
+    }
     for pool in args.pool:
         folder = args.data_dir / f"pool{pool}"
         folder.mkdir(parents=True, exist_ok=True)
