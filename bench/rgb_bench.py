@@ -80,6 +80,38 @@ def write_packs(folder: Path, texts: list[str]) -> None:
             path.write_text(body, encoding="utf-8")
 
 
+def section_of(text: str) -> str:
+    return passage_name(text)[:-4]
+
+
+def clone_without(data_dir: Path, source: str, target: str, keep: set[str]) -> None:
+    """Pool B from pool A's chunks and vectors: every pack with the chunks of the passages
+    not in pool B left out (ingesting 5,000 passages again costs ~20 minutes here)."""
+    sys.path.insert(0, str(ROOT))
+    from advisor.service import AdvisorService
+    from advisor.settings import Settings
+
+    started = time.perf_counter()
+    service = AdvisorService(Settings(data_dir=data_dir, llm="extractive"))
+    a, b = service.knowledge_base(source), service.knowledge_base(target)
+    if b.list_documents():
+        print(f"  ({target} already built)")
+        return
+    kept = 0
+    for record in a.raw_catalogue():
+        if record.get("dirty") or not record.get("sha256"):
+            continue
+        chunks = [
+            c
+            for c in a.iter_chunks(where={"doc_id": record["doc_id"]}, embeddings=True)
+            if str(c.metadata.get("section", "")).split(" > ")[-1] in keep
+        ]
+        if chunks:
+            b.restore_document({**record, "chunks": len(chunks)}, chunks)
+            kept += len(chunks)
+    print(f"  ({time.perf_counter() - started:.0f} s: {kept} chunks of {source} -> {target})")
+
+
 def correct(answer: str, parts: list[Any]) -> bool:
     text = answer.lower()
     for part in parts:
@@ -103,6 +135,11 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/advisor-rgb"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/advisor-rgb/results"))
     parser.add_argument("--tag", default="", help="a name for this run's result files")
+    parser.add_argument(
+        "--clone-b",
+        action="store_true",
+        help="build pool B from pool A's chunks and vectors instead of ingesting it",
+    )
     parser.add_argument(
         "--no-support-check", action="store_true", help="measure without the support check"
     )
@@ -129,9 +166,12 @@ def main() -> int:
         folder = args.data_dir / f"pool{pool}"
         folder.mkdir(parents=True, exist_ok=True)
         texts = sorted(pool_passages(rows, pool), key=passage_name)
-        write_packs(folder, texts)
         print(f"pool {pool}: {len(texts)} passages", flush=True)
-        run([*py, "ingest", str(folder), "--kb", f"rgb{pool}", "--kind", "case"], env)
+        if pool == "B" and args.clone_b:
+            clone_without(args.data_dir / "data", "rgbA", "rgbB", set(map(section_of, texts)))
+        else:
+            write_packs(folder, texts)
+            run([*py, "ingest", str(folder), "--kb", f"rgb{pool}", "--kind", "case"], env)
         asked = [r for r in rows if pool == "A" or r["id"] in hidden][: args.limit]
         questions = args.out / f"questions_{pool}.jsonl"
         questions.write_text(
