@@ -132,6 +132,11 @@ def main() -> int:
     parser.add_argument("--llm", default="extractive", choices=["extractive", "local", "openai"])
     parser.add_argument("--pool", default="AB", help="A, B or AB")
     parser.add_argument("--limit", type=int, help="ask only the first N questions of each pool")
+    parser.add_argument(
+        "--only-refused-in",
+        type=Path,
+        help="ask only the questions a scored_*.jsonl file shows refused by the support check",
+    )
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/advisor-rgb"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/advisor-rgb/results"))
     parser.add_argument("--tag", default="", help="a name for this run's result files")
@@ -173,6 +178,13 @@ def main() -> int:
             write_packs(folder, texts)
             run([*py, "ingest", str(folder), "--kb", f"rgb{pool}", "--kind", "case"], env)
         asked = [r for r in rows if pool == "A" or r["id"] in hidden][: args.limit]
+        if args.only_refused_in:
+            refused_ids = {
+                int(json.loads(line)["id"])
+                for line in args.only_refused_in.read_text(encoding="utf-8").splitlines()
+                if '"refused": true' in line
+            }
+            asked = [r for r in asked if r["id"] in refused_ids]
         questions = args.out / f"questions_{pool}.jsonl"
         questions.write_text(
             "".join(json.dumps({"id": r["id"], "question": r["query"]}) + "\n" for r in asked),
