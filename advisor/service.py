@@ -25,6 +25,7 @@ from vectorstore.store import (
     StoreError,
     list_knowledge_bases,
     open_chroma_client,
+    pid_alive,
 )
 
 if TYPE_CHECKING:
@@ -46,16 +47,6 @@ _HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:8]
 _ACTIVE_PLAN_SCOPES: set[str] = set()
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # somebody else's process: alive
-        return True
-    return True
-
-
 def _temporary_plan_is_orphaned(name: str) -> bool:
     parts = name[len(TEMP_PLAN_PREFIX) :].split("-")
     if len(parts) != 3 or not parts[1].isdigit():
@@ -65,7 +56,7 @@ def _temporary_plan_is_orphaned(name: str) -> bool:
         return False
     if pid == os.getpid():
         return name not in _ACTIVE_PLAN_SCOPES
-    return not _pid_alive(pid)
+    return not pid_alive(pid)
 
 
 class AdvisorService:

@@ -60,7 +60,8 @@ def _writer_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this host with ``pid`` runs (someone else's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -405,7 +406,7 @@ class KnowledgeBase:
                 return (self.name, str(meta["doc_id"])) not in _active_writes
         host, _, pid = writer.rpartition(":")
         if host == socket.gethostname() and pid.isdigit():
-            return not _pid_alive(int(pid))
+            return not pid_alive(int(pid))
         return False  # another host's write, not yet stale
 
     @contextmanager

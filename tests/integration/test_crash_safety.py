@@ -33,6 +33,15 @@ def cli(data: Path, *args: str, llm: str = "extractive") -> subprocess.Popen[byt
     )
 
 
+def wait_for_lines(journal: Path, lines: int, timeout_s: float = 120) -> None:
+    """Until the batch journal holds more than ``lines`` lines (answers given so far)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if journal.exists() and len(journal.read_text(encoding="utf-8").splitlines()) > lines:
+            return
+        time.sleep(0.05)
+
+
 def long_document(path: Path) -> Path:
     """~120 articles: several seconds of embedding and several write batches."""
     articles = [
@@ -104,11 +113,7 @@ def test_batch_killed_midway_resumes_where_it_stopped(tmp_path) -> None:
     journal = tmp_path / ".answers.jsonl.partial.jsonl"
 
     proc = cli(data, "batch", str(questions), "--out", str(out))
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if journal.exists() and len(journal.read_text(encoding="utf-8").splitlines()) > 6:
-            break
-        time.sleep(0.05)
+    wait_for_lines(journal, 6)
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
     assert not out.exists()
@@ -153,11 +158,7 @@ def test_temporary_plan_knowledge_base_of_a_killed_batch_is_swept(tmp_path) -> N
     proc = cli(
         data, "batch", str(questions), "--out", str(tmp_path / "answers.jsonl"), "--plan", str(plan)
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if journal.exists() and len(journal.read_text(encoding="utf-8").splitlines()) > 3:
-            break
-        time.sleep(0.05)
+    wait_for_lines(journal, 3)
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
     [left] = _plan_kbs(data)  # the killed run's
