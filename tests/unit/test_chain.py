@@ -285,3 +285,17 @@ def test_figures_absent_from_the_evidence_are_removed(kb_service) -> None:
     assert not answer.refused
     assert "八百元" not in answer.answer
     assert answer.answer.startswith("**依据（原文）**") and "每人每月补贴" in answer.answer
+
+
+def test_sources_are_sent_before_the_first_token(kb_service) -> None:
+    from advisor.chain import SourcesEvent
+
+    advisor, _ = make_advisor(kb_service, ["企业提供设备和师傅[1]。"])
+    events = list(advisor.stream("学校和企业怎样共建实训基地？"))
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.index("SourcesEvent") < kinds.index("TokenEvent")
+    sources = next(e for e in events if isinstance(e, SourcesEvent))
+    final = events[-1]
+    assert isinstance(final, FinalEvent)
+    assert [p.chunk_id for p in sources.passages] == [p.chunk_id for p in final.answer.contexts]
+    assert final.answer.sources_s is not None and final.answer.sources_s <= final.answer.latency_s
