@@ -81,6 +81,7 @@ class ItemResult:
             "best_keyword": max((p.keyword_score or 0.0 for p in a.contexts), default=0.0),
             "latency_s": round(a.latency_s, 2),
             "first_token_s": None if a.first_token_s is None else round(a.first_token_s, 2),
+            "sources_s": None if a.sources_s is None else round(a.sources_s, 3),
             "answer": a.answer,
             "sources": [p.source for p in a.contexts],
         }
@@ -115,6 +116,7 @@ class EvalReport:
             r.answer.latency_s for r in self.results if r.answer.refusal_reason != "no_evidence"
         ]
         first = [r.answer.first_token_s for r in self.results if r.answer.first_token_s]
+        sources = [r.answer.sources_s for r in self.results if r.answer.sources_s is not None]
         cited = sum(r.citations_total for r in self.results)
         return {
             "llm": self.llm,
@@ -140,6 +142,8 @@ class EvalReport:
             "latency_p95_s": _percentile(latencies, 95),
             "first_token_p50_s": _percentile(first, 50),
             "first_token_p95_s": _percentile(first, 95),
+            "sources_p50_s": _percentile(sources, 50),
+            "sources_p95_s": _percentile(sources, 95),
         }
 
     def by_group(self) -> dict[str, dict[str, Any]]:
