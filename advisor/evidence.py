@@ -31,7 +31,7 @@ from advisor.citations import quotable, split_sentences
 from advisor.glossary import Glossary
 from advisor.grounding import specifics
 from vectorstore.keyword import tokenize
-from vectorstore.retrieval import Passage
+from vectorstore.retrieval import Passage, near_duplicate
 
 #: calibrated on held-out sets (docs/BENCHMARKS.md "Support check"), never on the benchmark the
 #: figures are reported on
@@ -239,8 +239,8 @@ def choose(
             break
         if used + len(d.text) > max_chars and chosen:
             continue
-        if any(d.text == c.text for c in chosen):
-            continue
+        if any(near_duplicate(d.text, c.text) for c in chosen):
+            continue  # the same sentence from two overlapping chunks or two reprints
         chosen.append(d)
         used += len(d.text)
     return chosen

@@ -117,3 +117,17 @@ def test_a_figure_must_be_in_the_passage_it_is_cited_to() -> None:
     assert text == "学校有教师412名[2]。"
     # a sentence that cites nothing is checked against every passage
     assert drop_unsupported_figures("学校有教师412名。", passages)[1] == []
+
+
+def test_choose_drops_a_sentence_that_repeats_a_chosen_one() -> None:
+    """Overlapping chunks and reprinted news carry the same sentence twice (RGB question 0's
+    basis quoted the swearing-in date twice)."""
+    first = "据报道，香港第七届立法会议员的宣誓仪式将在2022年1月3日上午11时在立法会会议厅举行。"
+    reprint = (
+        "据香港媒体报道，香港第七届立法会议员的宣誓仪式将在2022年1月3日上午11时"
+        "在立法会会议厅举行，由行政长官监誓。"
+    )
+    passages = [passage(first, 1), passage(reprint, 2)]
+    ranked, _ = decisive_sentences("第七届立法会议员宣誓仪式的时间", passages, "zh")
+    chosen = choose(ranked, 3, 400)
+    assert sum("宣誓仪式将在2022年1月3日" in d.text for d in chosen) == 1
