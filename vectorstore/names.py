@@ -77,9 +77,9 @@ def named_documents(
     # a name cited only as part of another cited name does not count (教育法 in 职业教育法)
     cited = set(exact.values())
     found = {d for d, n in exact.items() if not any(n != o and n in o for o in cited)}
-    if found:
-        return found
-    return _by_place_and_kind(texts, documents)
+    # a question may name a law and a local regulation at once ("…the national technology
+    # transfer law… and what does Zhejiang's regulation set?")
+    return found | _by_place_and_kind(texts, documents)
 
 
 def _by_place_and_kind(texts: list[str], documents: Mapping[str, Sequence[str]]) -> set[str]:

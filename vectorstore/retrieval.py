@@ -167,6 +167,20 @@ def near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
     return inter / min(len(sa), len(sb)) >= threshold if inter else False
 
 
+def _round_robin_by_document(candidates: list[_Candidate], n: int) -> list[_Candidate]:
+    """Up to ``n`` candidates, best first, taking turns between documents: when a question
+    names two documents, each gets passages."""
+    queues: dict[str, list[_Candidate]] = {}
+    for cand in candidates:
+        queues.setdefault(cand.passage.source, []).append(cand)
+    picked: list[_Candidate] = []
+    while len(picked) < n and any(queues.values()):
+        for queue in queues.values():
+            if queue and len(picked) < n:
+                picked.append(queue.pop(0))
+    return picked
+
+
 class HybridRetriever:
     def __init__(
         self,
@@ -291,7 +305,9 @@ class HybridRetriever:
             reverse=True,
         )
         if named:
-            first = [c for c in ranked if c.passage.chunk_id in named][: max(1, k - 1)]
+            first = _round_robin_by_document(
+                [c for c in ranked if c.passage.chunk_id in named], max(1, k - 1)
+            )
             ranked = first + [c for c in ranked if c not in first]
         return self._dedupe_and_number(ranked, k)
 

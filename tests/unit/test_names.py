@@ -33,6 +33,7 @@ def test_names_drop_the_state_prefix_and_the_date() -> None:
         ("上海市高等教育促进条例怎么规定产学研合作？", [], {"sh_he"}),
         ("What does the Vocational Education Law say?", ["职业教育法"], {"voc"}),
         ("What does the Ningbo regulation require?", ["宁波", "条例"], {"ningbo"}),
+        ("职业教育法和宁波市的培训条例各怎么规定？", [], {"voc", "ningbo"}),  # two at once
         ("职业教育有哪些办学形式？", [], set()),  # names no document
         ("校企合作怎样分配利益？", [], set()),
     ],
