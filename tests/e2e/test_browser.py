@@ -127,6 +127,10 @@ def test_ask_a_question_and_see_a_cited_answer(page, shots: Path) -> None:
     # the answer's numbered sources appear once the answer is checked and saved
     source = page.get_by_test_id("stExpander").filter(has_text="framework_zh.md").first
     expect(source).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    # while the model writes, the passages being read are listed ("正在阅读…"); they give way
+    # to the checked citations when the answer is done
+    expect(page.get_by_text("正在阅读")).to_have_count(0, timeout=ANSWER_TIMEOUT_MS)
+    expect(source).to_be_visible(timeout=30_000)
     answers = page.get_by_test_id("stChatMessage")
     expect(answers).to_have_count(2)
     answer_text = answers.nth(1).inner_text()
