@@ -611,11 +611,17 @@ class Advisor:
                 raise
             except Exception as exc:  # network, timeout, model failure: one clear error
                 raise LLMError(f"the language model failed ({self.llm_label}): {exc}") from exc
-            basis = (
-                choose(ranked, BASIS_SENTENCES, BASIS_CHARS, relative=BASIS_RELATIVE)
-                if self.config.basis
-                else []
-            )
+            # the basis is quoted only in the answer's own language: an answer stays in one
+            # language (an English answer over Chinese sources shows their text under Sources)
+            basis = [
+                d
+                for d in (
+                    choose(ranked, BASIS_SENTENCES, BASIS_CHARS, relative=BASIS_RELATIVE)
+                    if self.config.basis
+                    else []
+                )
+                if d.passage.lang == lang
+            ]
             if model_refused(strip_prompt_echo("".join(parts)), lang) and not (
                 (support.slot is not None and support.supported)
                 or support.best_share >= OVERRIDE_MODEL_REFUSAL_SHARE

@@ -203,17 +203,22 @@ _FRESH_LINE_START = re.compile(
 )
 
 
+#: hard wraps are at 60-100 characters; text whose lines are shorter is not wrapped prose
+_MIN_WRAP_WIDTH = 40
+
+
 def join_latin_line_wraps(text: str) -> str:
     """Join the lines of English paragraphs that were hard-wrapped (a .txt file or a PDF text
     layer broken every ~90 characters), so that a sentence is one line and quotes, excerpts
     and extractive answers never end at a wrap. A short line (a heading, a paragraph's last
-    line) ends its paragraph unless the next line goes on in lower case; a wrap across a blank
-    line (a page break) is joined when the sentence plainly goes on."""
+    line) ends its paragraph; a blank line always does (paragraphs are kept as they are)."""
     lines = text.split("\n")
     latin = [len(ln.strip()) for ln in lines if _LATIN_LINE.search(ln)]
     if len(latin) < 3:
         return text
     width = sorted(latin)[int(0.8 * (len(latin) - 1))]
+    if width < _MIN_WRAP_WIDTH:
+        return text  # short lines are lines on purpose, not a wrap
     out: list[list[str]] = []
     pending_blank = 0
     for line in lines:
@@ -238,10 +243,9 @@ def _is_latin_wrap(line: str, following: str, width: int, *, across_blank: bool)
         return False
     if _FRESH_LINE_START.match(nxt) or not _LATIN_LINE.search(stripped):
         return False
-    full = len(stripped) >= 0.6 * width
-    if across_blank:  # only where the sentence plainly goes on: a full line, then lower case
-        return full and nxt[0].islower()
-    return full or nxt[0].islower()
+    if across_blank:  # a blank line is a paragraph break: paragraphs are kept as they are
+        return False
+    return len(stripped) >= 0.6 * width
 
 
 # --------------------------------------------------------------------------------------------
