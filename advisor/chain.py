@@ -23,7 +23,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
 
-from advisor.citations import check_citations, split_keep, split_sentences
+from advisor.citations import check_citations, cited_numbers, split_keep, split_sentences
 from advisor.errors import AdvisorError, LLMError
 from advisor.evidence import (
     Decisive,
@@ -243,15 +243,20 @@ def format_sources(
     for p in passages:
         budgets = config.excerpt_chars_zh if p.lang == "zh" else config.excerpt_chars_en
         budget = budgets[min(max(p.rank, 1), len(budgets)) - 1]
-        where = p.source + (f" p.{p.page}" if p.page else "")
-        # the most specific part of the section path is enough to tell passages apart
-        section = p.section.rsplit(" > ", 1)[-1] if p.section else ""
-        label = f"{where} | {section}" if section else where
-        # Delimited and escaped so passage text cannot close the block or fake a header.
-        body = excerpt(p, question, budget, extra_terms).replace("<", "‹").replace(">", "›")
-        label = label.replace('"', "'").replace("<", "‹").replace(">", "›")
-        blocks.append(f'<passage n="{p.rank}" source="{label}">\n{body}\n</passage>')
+        blocks.append(passage_block(p, excerpt(p, question, budget, extra_terms)))
     return "\n".join(blocks)
+
+
+def passage_block(p: Passage, body: str) -> str:
+    """One passage of the prompt, delimited and escaped so that its text cannot close the
+    block or fake a header; labelled with its source, page and the most specific part of its
+    section path (enough to tell passages apart)."""
+    where = p.source + (f" p.{p.page}" if p.page else "")
+    section = p.section.rsplit(" > ", 1)[-1] if p.section else ""
+    label = f"{where} | {section}" if section else where
+    label = label.replace('"', "'").replace("<", "‹").replace(">", "›")
+    body = body.replace("<", "‹").replace(">", "›")
+    return f'<passage n="{p.rank}" source="{label}">\n{body}\n</passage>'
 
 
 def build_answer_messages(
@@ -283,14 +288,8 @@ def format_decisive(ranked: Sequence[Decisive], config: ChainConfig) -> str:
     blocks = []
     for n in sorted(by_passage):
         group = sorted(by_passage[n], key=lambda d: d.position)
-        p = group[0].passage
-        where = p.source + (f" p.{p.page}" if p.page else "")
-        section = p.section.rsplit(" > ", 1)[-1] if p.section else ""
-        label = f"{where} | {section}" if section else where
-        joiner = " " if p.lang == "en" else ""
-        body = joiner.join(d.text for d in group).replace("<", "‹").replace(">", "›")
-        label = label.replace('"', "'").replace("<", "‹").replace(">", "›")
-        blocks.append(f'<passage n="{n}" source="{label}">\n{body}\n</passage>')
+        joiner = " " if group[0].passage.lang == "en" else ""
+        blocks.append(passage_block(group[0].passage, joiner.join(d.text for d in group)))
     return "\n".join(blocks)
 
 
@@ -305,9 +304,18 @@ BASIS_RELATIVE = 0.75
 OVERRIDE_MODEL_REFUSAL_SHARE = 0.8
 
 
+def _overrules_model_refusal(support: Support) -> bool:
+    return (support.slot is not None and support.supported) or (
+        support.best_share >= OVERRIDE_MODEL_REFUSAL_SHARE
+    )
+
+
 def format_extractive(chosen: Sequence[Decisive]) -> str:
-    ordered = sorted(chosen, key=lambda d: (d.n, d.position))  # reads more naturally
-    return "\n".join(f"- {d.text.rstrip()}[{d.n}]" for d in ordered)
+    """One cited line per sentence, in passage order (reads more naturally), the marker right
+    after the sentence's end (no quotation marks: the citation check reads "。”" as the end of
+    an unmarked sentence)."""
+    ordered = sorted(chosen, key=lambda d: (d.n, d.position))
+    return "\n".join(f"- {d.text.strip()}[{d.n}]" for d in ordered)
 
 
 _BASIS_HEADING = {"zh": "依据（原文）", "en": "Basis (quoted from the sources)"}
@@ -316,11 +324,9 @@ _BASIS_HEADING = {"zh": "依据（原文）", "en": "Basis (quoted from the sour
 def append_basis(answer: str, basis: Sequence[Decisive], lang: str) -> str:
     """The decisive sentences verbatim under the model's explanation: the answer then always
     carries the passage's own terms, figures and lists, whatever the model made of them."""
-    # the sentence as written, its marker right after its end (no quotation marks: the
-    # citation check reads "。”" as the end of an unmarked sentence)
-    lines = [f"- {d.text.strip()}[{d.n}]" for d in sorted(basis, key=lambda d: (d.n, d.position))]
     head = f"**{_BASIS_HEADING.get(lang, _BASIS_HEADING['en'])}**"
-    return (answer.rstrip() + "\n\n" if answer.strip() else "") + head + "\n" + "\n".join(lines)
+    body = format_extractive(basis)
+    return (answer.rstrip() + "\n\n" if answer.strip() else "") + head + "\n" + body
 
 
 _SLOT_WORDS = {
@@ -398,9 +404,6 @@ def strip_prompt_echo(text: str) -> str:
     return _ECHO.sub("", text).strip()
 
 
-_CITED = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]】］]")
-
-
 def drop_unsupported_figures(
     text: str, passages: Sequence[Passage], allowed: Sequence[str] = ()
 ) -> tuple[str, list[str]]:
@@ -416,17 +419,7 @@ def drop_unsupported_figures(
     cache: dict[tuple[int, ...], set[float]] = {}
     kept, dropped = [], []
     for sentence in split_keep(text):
-        cited = tuple(
-            sorted(
-                {
-                    int(n)
-                    for m in _CITED.finditer(sentence)
-                    for n in re.split(r"\D+", m.group(1))
-                    if n
-                }
-                & set(by_rank)
-            )
-        )
+        cited = tuple(sorted(set(cited_numbers(sentence)) & set(by_rank)))
         if cited:
             if cited not in cache:
                 cache[cited] = known_figures([by_rank[n] for n in cited]) | question
@@ -622,22 +615,26 @@ class Advisor:
                 )
                 if d.passage.lang == lang
             ]
-            if model_refused(strip_prompt_echo("".join(parts)), lang) and not (
-                (support.slot is not None and support.supported)
-                or support.best_share >= OVERRIDE_MODEL_REFUSAL_SHARE
-            ):
-                basis = []  # the model and a weak support check agree: refuse
-            self._finish(result, "".join(parts), basis)
+            self._finish(result, "".join(parts), basis, support)
         result.latency_s = time.perf_counter() - started
         yield FinalEvent(result)
 
-    def _finish(self, result: Answer, raw: str, basis: Sequence[Decisive] = ()) -> None:
+    def _finish(
+        self,
+        result: Answer,
+        raw: str,
+        basis: Sequence[Decisive] = (),
+        support: Support | None = None,
+    ) -> None:
         raw = strip_prompt_echo(raw)
-        if (model_refused(raw, result.lang) or not raw.strip()) and not basis:
+        said_no = model_refused(raw, result.lang)
+        if said_no and support is not None and not _overrules_model_refusal(support):
+            basis = ()  # the model and a weak support check agree: refuse
+        if (said_no or not raw.strip()) and not basis:
             result.answer = load_prompt("refusal", result.lang)
             result.refused, result.refusal_reason = True, "model"
             return
-        if model_refused(raw, result.lang) or not raw.strip():
+        if said_no or not raw.strip():
             # the support check found a sentence that states the answer: show it as the
             # answer's basis rather than the model's "not covered" (a small model refuses
             # questions whose passages give a year as a date)

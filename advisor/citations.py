@@ -80,8 +80,9 @@ def normalise_markers(answer: str, valid: int) -> tuple[str, list[str]]:
     return text, removed
 
 
-def _cited_numbers(sentence: str) -> list[int]:
-    return [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+def cited_numbers(sentence: str) -> list[int]:
+    """The passage numbers a sentence's markers cite, in every notation ([1], [1,2], 【1】)."""
+    return [int(n) for m in _MARKER.finditer(sentence) for n in re.split(r"\D+", m.group(1)) if n]
 
 
 def _strip_markers(sentence: str) -> str:
@@ -104,7 +105,7 @@ def add_missing_markers(
         body = sentence.rstrip()
         content = _LIST_LABEL.sub("", _strip_markers(body)).strip("*：: ")
         introduces_list = body.endswith((":", "："))
-        if body and not introduces_list and not _cited_numbers(body) and len(content) >= 12:
+        if body and not introduces_list and not cited_numbers(body) and len(content) >= 12:
             candidates.append(i)
     if not candidates or not passages:
         return answer
@@ -171,7 +172,7 @@ def check_citations(
     claims: dict[int, list[str]] = defaultdict(list)
     order: list[int] = []
     for sentence in split_sentences(text):
-        for n in _cited_numbers(sentence):
+        for n in cited_numbers(sentence):
             claims[n].append(sentence)
             if n not in order:
                 order.append(n)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from advisor.citations import quotable, split_sentences
 from advisor.glossary import Glossary
-from advisor.grounding import specifics
+from advisor.grounding import PLACE_SUFFIX, YEAR, specifics
 from vectorstore.keyword import tokenize
 from vectorstore.retrieval import Passage, near_duplicate
 
@@ -119,17 +119,15 @@ def holds_slot(sentence: str, slot: str | None) -> bool:
 
 
 _DOCUMENT_WORD = re.compile(r"法|条例|办法|规定|方案|意见|\b(?:law|act|regulations?|rules)\b", re.I)
-_YEAR_IN = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
-_PLACE_SUFFIX = re.compile(r"(省|市|自治区|特别行政区|县|区)$")
 
 
 def specific_present(item: str, text: str) -> bool:
     """A year as written anywhere in ``text`` ("2023-12-20" holds 2023; "2021赛季" asked as
     2021), or a place with or without its administrative suffix."""
-    year = _YEAR_IN.fullmatch(item)
+    year = YEAR.fullmatch(item)
     if year:
-        return item in _YEAR_IN.findall(text)
-    bare = _PLACE_SUFFIX.sub("", item) or item
+        return item in YEAR.findall(text)
+    bare = PLACE_SUFFIX.sub("", item) or item
     return item in text or bare in text
 
 
@@ -199,20 +197,21 @@ def decisive_sentences(
     scored: list[Decisive] = []
     for passage in passages:
         sentences = split_sentences(passage.text)
+        tokens = [set(tokenize(sentence)) for sentence in sentences]  # once per sentence
+        section_tokens = set(tokenize(passage.section))
         for position, sentence in enumerate(sentences):
             if len(sentence) < 8 or not quotable(sentence):
                 continue  # fragments, headings and text addressed to an assistant
             # the sentences around it often name the subject ("第四十五条 … 按照下列标准：
             # （一）…不低于百分之五十"), and the section path names the document's part
-            window = set(tokenize(" ".join(sentences[max(0, position - 1) : position + 2])))
-            window |= set(tokenize(passage.section))
+            window = section_tokens.union(*tokens[max(0, position - 1) : position + 2])
             share = sum(weights[t] for t in own & window) / own_total
             if translated:
                 crossed = sum(weights[t] for t in translated & window) / translated_total
                 crossed += 0.1 * sum(1 for t in phrases if t in sentence)
                 share = max(share, min(1.0, crossed))
             slot_ok = holds_slot(sentence, slot)
-            in_sentence = len(own & set(tokenize(sentence))) / (len(own) or 1)
+            in_sentence = len(own & tokens[position]) / (len(own) or 1)
             score = (
                 share
                 + 0.3 * in_sentence
@@ -266,7 +265,7 @@ def assess_support(
     missing = []
     names_a_document = bool(_DOCUMENT_WORD.search(question))
     for item in specifics(question, lang, glossary):
-        if _YEAR_IN.fullmatch(item):
+        if YEAR.fullmatch(item):
             # a year only in a file name is not evidence, unless the question names a
             # document by its year ("the 2021 Science and Technology Progress Law")
             if not specific_present(item, evidence) and not (

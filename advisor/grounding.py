@@ -22,9 +22,9 @@ from advisor.glossary import Glossary
 from vectorstore.keyword import tokenize
 from vectorstore.retrieval import Passage
 
-_YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
+YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 #: administrative suffixes dropped before matching a place (江苏省 ~ 江苏, 宁波市 ~ 宁波)
-_PLACE_SUFFIX = re.compile(r"(省|市|自治区|特别行政区|县|区)$")
+PLACE_SUFFIX = re.compile(r"(省|市|自治区|特别行政区|县|区)$")
 #: share of the question's content terms the passages must contain. Calibrated on the eval set
 #: (docs/BENCHMARKS.md): answerable questions score 0.56 and up, unanswerable ones that name no
 #: year or place 0.22 and below.
@@ -58,7 +58,7 @@ def _posseg() -> Any:
 
 def specifics(question: str, lang: str, glossary: Glossary) -> list[str]:
     """Years and place names the question is about (places in Chinese form)."""
-    found = list(dict.fromkeys(_YEAR.findall(question)))
+    found = list(dict.fromkeys(YEAR.findall(question)))
     if lang == "zh":
         for word, flag in _posseg().cut(question):
             if flag == "ns" and len(word) >= 2:
@@ -86,7 +86,7 @@ def check_evidence(
     evidence = "\n".join(f"{p.source} {p.section} {p.text}" for p in passages)
     missing = []
     for item in specifics(question, lang, glossary):
-        bare = _PLACE_SUFFIX.sub("", item) or item
+        bare = PLACE_SUFFIX.sub("", item) or item
         if item not in evidence and bare not in evidence:
             missing.append(item)
     evidence_terms = set(tokenize(evidence))

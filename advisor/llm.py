@@ -27,7 +27,7 @@ from langchain_core.messages import (
     SystemMessage,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from advisor.errors import ConfigError
 from advisor.model_server import ModelServer, ServerConfig, model_server
@@ -55,6 +55,7 @@ class LocalServerChat(BaseChatModel):
     stall_s: float = 90.0
     log_dir: Path | None = None
     verbose: bool = False
+    _clients: dict[tuple[Any, ...], Any] = PrivateAttr(default_factory=dict)
 
     @property
     def _llm_type(self) -> str:
@@ -72,13 +73,27 @@ class LocalServerChat(BaseChatModel):
         return model_server(config, log_dir=self.log_dir)
 
     def _client(self, max_tokens: int, logit_bias: dict[int, float] | None = None) -> Any:
+        """A ChatOpenAI for the server as it runs now, built once per (port, settings): its
+        HTTP connections are kept, not opened anew for every answer."""
+        base_url = self.server.base_url()
+        key = (base_url, max_tokens, tuple(sorted((logit_bias or {}).items())))
+        client = self._clients.get(key)
+        if client is None:
+            if len(self._clients) > 16:  # the port changes when the process is restarted
+                self._clients.clear()
+            client = self._clients[key] = self._build_client(base_url, max_tokens, logit_bias)
+        return client
+
+    def _build_client(
+        self, base_url: str, max_tokens: int, logit_bias: dict[int, float] | None
+    ) -> Any:
         from langchain_openai import ChatOpenAI
 
         body: dict[str, Any] = {"max_tokens": max_tokens, "repeat_penalty": self.repeat_penalty}
         if logit_bias:
             body["logit_bias"] = {str(k): v for k, v in logit_bias.items()}
         return ChatOpenAI(
-            base_url=self.server.base_url(),
+            base_url=base_url,
             api_key="local",
             model=self.model_path.name,
             temperature=self.temperature,

@@ -299,11 +299,7 @@ class HybridRetriever:
             )
         # The documents the question names come first: up to k - 1 of their passages, so
         # that one other passage (a related regulation) may still be seen.
-        ranked = sorted(
-            candidates.values(),
-            key=lambda c: (c.passage.chunk_id in named, c.fused),
-            reverse=True,
-        )
+        ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
         if named:
             first = _round_robin_by_document(
                 [c for c in ranked if c.passage.chunk_id in named], max(1, k - 1)
