@@ -54,7 +54,7 @@ STAMP_CORE := $(VENV)/.stamp-core-$(call files_hash,requirements.txt constraints
 STAMP_LLM  := $(VENV)/.stamp-llm-$(call files_hash,requirements-llm.txt constraints.txt)-$(LLAMA_BUILD_KEY)
 STAMP_DEV  := $(VENV)/.stamp-dev-$(call files_hash,requirements-dev.txt requirements.txt constraints.txt)
 
-.PHONY: help setup isa-check model model-small browser test run lint bench constraints clean clean-data
+.PHONY: help setup isa-check model model-small browser test run lint eval bench constraints clean clean-data
 
 help:
 	@echo "make run          set up, ingest the starter knowledge base, open http://localhost:$(PORT)"
@@ -64,6 +64,7 @@ help:
 	@echo "make model-small  also fetch the smaller 0.5B model (optional)"
 	@echo "make browser      Debian chromium + chromium-driver for the browser test (apt)"
 	@echo "make lint         ruff check, ruff format --check, mypy"
+	@echo "make eval         the own question set over its corpus (EVAL_LLM=extractive|local)"
 	@echo "make bench        run every bench/*.py"
 	@echo "make constraints  re-pin constraints.txt from the current .venv (review the diff)"
 	@echo "make clean        remove .venv, models/ and tool caches (keeps data/)"
@@ -155,6 +156,18 @@ lint: $(STAMP_CORE) $(STAMP_LLM) $(STAMP_DEV)
 	@# a package folder with no Python yet (prompts/ may hold only templates) is skipped
 	$(VENV)/bin/mypy $$(for pkg in advisor ingest vectorstore prompts pages; do \
 	  compgen -G "$$pkg/*.py" >/dev/null && echo "$$pkg"; done)
+
+# The own question set over its corpus: the starter corpus, the shared laws, the eval-only
+# documents (two versions of the Vocational Education Law) and 120 English distractor
+# abstracts. Its own data folder, so the user's knowledge base is never touched.
+EVAL_DATA ?= data/eval
+EVAL_LLM ?= extractive
+EVAL_OUT ?= docs/eval_$(EVAL_LLM).json
+eval: setup
+	$(PY) bench/distractors.py $(EVAL_DATA)/distractors
+	ADVISOR_DATA_DIR=$(EVAL_DATA) ADVISOR_LLM=$(EVAL_LLM) $(PY) -m advisor eval bench/eval_set.jsonl \
+	  --ingest corpus --ingest ../shared/testdata/zh_policy --ingest bench/eval_corpus \
+	  --ingest $(EVAL_DATA)/distractors --out $(EVAL_OUT)
 
 bench: setup $(STAMP_DEV)
 	@failed=0; \

@@ -24,6 +24,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
 
 from advisor.citations import check_citations, cited_numbers, split_keep, split_sentences
+from advisor.drift import one_language
 from advisor.errors import AdvisorError, LLMError
 from advisor.evidence import (
     Decisive,
@@ -83,6 +84,8 @@ class ChainConfig:
     prompt_chars: int = 900
     #: show the decisive sentences verbatim under a model's answer
     basis: bool = True
+    #: mend words of the other language in the model's text (advisor/drift.py)
+    one_language: bool = True
 
 
 def question_lang(question: str) -> str:
@@ -615,9 +618,22 @@ class Advisor:
                 )
                 if d.passage.lang == lang
             ]
-            self._finish(result, "".join(parts), basis, support)
+            raw = self._one_language(result, "".join(parts))
+            self._finish(result, raw, basis, support)
         result.latency_s = time.perf_counter() - started
         yield FinalEvent(result)
+
+    def _one_language(self, result: Answer, raw: str) -> str:
+        """The model's text in the question's language only (``advisor.drift``)."""
+        raw = strip_prompt_echo(raw)  # before mending: the echo's tags are Latin words
+        if not self.config.one_language:
+            return raw
+        evidence = [result.question, result.standalone_question, *(p.text for p in result.contexts)]
+        mended = one_language(raw, result.lang, evidence, self.glossary)
+        if mended.changes or mended.dropped:
+            log.info("language mended: %s; sentences dropped: %s", mended.changes, mended.dropped)
+        result.language_changes = [*mended.changes, *(f"-[{s}]" for s in mended.dropped)]
+        return mended.text
 
     def _finish(
         self,

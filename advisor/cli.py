@@ -535,6 +535,8 @@ def _cmd_eval(args: argparse.Namespace, service: AdvisorService) -> int:
                 {
                     "figures": figures,
                     "groups": report.by_group(),
+                    "languages": report.by_language(),
+                    "types": report.by_type(),
                     "items": [r.to_json() for r in report.results],
                 },
                 ensure_ascii=False,

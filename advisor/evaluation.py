@@ -1,7 +1,7 @@
 """Evaluation of the advisor on a question set with expected sources and key facts.
 
-Each line of the set: ``{"id", "lang", "question", "history"?, "answerable", "expected_sources",
-"key_facts": [[alternative, ...], ...]}``. Figures: hit@5 and MRR (an expected source among the
+Each line of the set: ``{"id", "lang", "type"?, "question", "history"?, "answerable",
+"expected_sources", "key_facts": [[alternative, ...], ...]}``. Figures: hit@5 and MRR (an expected source among the
 retrieved passages), key-fact coverage (share of facts with one alternative in the answer),
 refusal accuracy (unanswerable refused; answerable wrongly refused), citation validity (every
 shown citation points to a given passage and quotes it verbatim) and latency.
@@ -29,6 +29,24 @@ class EvalItem:
     expected_sources: list[str]
     key_facts: list[list[str]]
     history: list[dict[str, str]] = field(default_factory=list)
+    #: question type (named, version, enumeration, advisory, cross-lingual, unanswerable, ...)
+    type: str = ""
+
+    @property
+    def group(self) -> str:
+        """The id without its number: ``law-en-03`` is in ``law-en``."""
+        return self.id.rsplit("-", 1)[0]
+
+    @property
+    def kind(self) -> str:
+        """The question type, or for rows without one, what the id and the set say."""
+        if self.type:
+            return self.type
+        if not self.answerable:
+            return "unanswerable"
+        if self.history:
+            return "follow-up"
+        return "other"
 
 
 def load_eval_set(path: Path) -> list[EvalItem]:
@@ -48,6 +66,7 @@ def load_eval_set(path: Path) -> list[EvalItem]:
                     list(f) if isinstance(f, list) else [f] for f in row.get("key_facts") or []
                 ],
                 history=list(row.get("history") or []),
+                type=str(row.get("type") or ""),
             )
         )
     return items
@@ -71,6 +90,7 @@ class ItemResult:
         return {
             "id": self.item.id,
             "lang": self.item.lang,
+            "type": self.item.kind,
             "answerable": self.item.answerable,
             "refused": a.refused,
             "refusal_reason": a.refusal_reason,
@@ -147,9 +167,19 @@ class EvalReport:
         }
 
     def by_group(self) -> dict[str, dict[str, Any]]:
+        """Figures per id group (``law-en``), per language and per question type."""
+        return self._grouped(lambda item: item.group)
+
+    def by_language(self) -> dict[str, dict[str, Any]]:
+        return self._grouped(lambda item: item.lang)
+
+    def by_type(self) -> dict[str, dict[str, Any]]:
+        return self._grouped(lambda item: item.kind)
+
+    def _grouped(self, key: Callable[[EvalItem], str]) -> dict[str, dict[str, Any]]:
         groups: dict[str, list[ItemResult]] = {}
         for r in self.results:
-            groups.setdefault(r.item.id.rsplit("-", 1)[0], []).append(r)
+            groups.setdefault(key(r.item), []).append(r)
         return {name: EvalReport(rs, self.llm).figures() for name, rs in sorted(groups.items())}
 
 

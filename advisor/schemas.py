@@ -46,6 +46,8 @@ class Answer:
     removed_markers: list[str] = field(default_factory=list)
     #: answer sentences removed because they stated a figure absent from the evidence
     dropped_claims: list[str] = field(default_factory=list)
+    #: words of the other language mended and sentences dropped (``advisor.drift``)
+    language_changes: list[str] = field(default_factory=list)
     #: the support check's verdict (advisor/evidence.py), for evaluation and logs
     support: Any = None
 

@@ -232,6 +232,7 @@ class AdvisorService:
             min_similarity=self.settings.min_similarity,
             question_timeout_s=self.settings.question_timeout_s,
             support_check=self.settings.support_check,
+            one_language=self.settings.one_language,
         )
         if backend is None or backend == self.settings.llm:
             chat_model, label = self.chat_model, self.llm_label

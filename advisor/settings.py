@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     #: refuse a question no retrieved sentence states (advisor/evidence.py); off only to
     #: measure what the check changes
     support_check: bool = True
+    #: mend words of the other language in a model's answer (advisor/drift.py); off only to
+    #: measure what the mending changes
+    one_language: bool = True
     #: an answer still being written after this long is stopped with a clear error
     question_timeout_s: float = Field(default=300.0, gt=0)
     max_batch_questions: int = Field(default=500, ge=1)

@@ -20,7 +20,8 @@ from ingest.types import Lang
 ZH_LETTER_SHARE = 0.25
 
 # CJK Unified Ideographs, Extension A, Compatibility Ideographs and Extensions B–H.
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+_HAN_RUN = HAN_RUN
 
 
 def count_han(text: str) -> int:

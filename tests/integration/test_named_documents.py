@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from advisor.glossary import load_glossary
-from tests.english_distractors import write_distractors
+from bench.distractors import write_distractors
 
 VOC_LAW = """# 中华人民共和国职业教育法（节选）
 

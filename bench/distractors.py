@@ -78,3 +78,25 @@ def write_distractors(folder: Path, n: int = 120, seed: int = 7) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "folder",
+        type=Path,
+        nargs="?",
+        default=Path("data/eval_distractors"),
+        help="write the abstracts here, one .md each (default: %(default)s)",
+    )
+    parser.add_argument("-n", type=int, default=120)
+    args = parser.parse_args(argv)
+    paths = write_distractors(args.folder, args.n)
+    print(f"{len(paths)} abstracts in {args.folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
