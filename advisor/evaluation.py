@@ -1,10 +1,11 @@
 """Evaluation of the advisor on a question set with expected sources and key facts.
 
 Each line of the set: ``{"id", "lang", "type"?, "question", "history"?, "answerable",
-"expected_sources", "key_facts": [[alternative, ...], ...]}``. Figures: hit@5 and MRR (an expected source among the
-retrieved passages), key-fact coverage (share of facts with one alternative in the answer),
-refusal accuracy (unanswerable refused; answerable wrongly refused), citation validity (every
-shown citation points to a given passage and quotes it verbatim) and latency.
+"expected_sources", "key_facts": [[alternative, ...], ...]}``. Figures: hit@5 and MRR (an
+expected source among the retrieved passages), key-fact coverage (share of facts with one
+alternative in the answer), refusal accuracy (unanswerable refused; answerable wrongly
+refused), citation validity (every shown citation points to a given passage and quotes it
+verbatim) and latency; per id group, language and question type.
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ def test_english_answer_brackets_or_translates_chinese(glossary) -> None:
     mended = one_language(text, "en", [], glossary)
     assert "articles of association (章程)" in mended.text
     assert "dual-qualified (双师型)" in mended.text
-    assert "(学历证书) (学历证书)" in mended.text, "an unknown term is bracketed, a bracketed one kept"
+    # an unknown term is bracketed, a bracketed one kept
+    assert "(学历证书) (学历证书)" in mended.text
     assert "[1]" in mended.text and "[2]" in mended.text
 
 
