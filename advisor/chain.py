@@ -38,6 +38,7 @@ from advisor.glossary import load_glossary
 from advisor.grounding import check_evidence
 from advisor.injection import is_instruction
 from advisor.numbers import known_figures, unsupported_figures
+from advisor.parties import PartyClause, format_parties, is_advisory, party_clauses
 from advisor.schemas import Answer
 from ingest.lang import detect_lang
 from prompts import load_prompt, render_prompt
@@ -86,6 +87,8 @@ class ChainConfig:
     basis: bool = True
     #: mend words of the other language in the model's text (advisor/drift.py)
     one_language: bool = True
+    #: an advisory question's basis lists each party's clauses (advisor/parties.py)
+    by_party: bool = True
 
 
 def question_lang(question: str) -> str:
@@ -579,7 +582,12 @@ class Advisor:
             result.sources_s = time.perf_counter() - started
             yield SourcesEvent(tuple(passages), result.sources_s)
             label = extractive_label(lang)
-            raw = format_extractive(choose(ranked, EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS))
+            parties = self._parties(standalone, ranked, lang)
+            raw = (
+                format_parties(parties, lang)
+                if parties
+                else format_extractive(choose(ranked, EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS))
+            )
             yield TokenEvent(f"{label}\n\n{raw}")
             self._finish(result, raw)
             if not result.refused:
@@ -619,7 +627,8 @@ class Advisor:
                 if d.passage.lang == lang
             ]
             raw = self._one_language(result, "".join(parts))
-            self._finish(result, raw, basis, support)
+            parties = self._parties(standalone, ranked, lang) if self.config.basis else []
+            self._finish(result, raw, basis, support, parties)
         result.latency_s = time.perf_counter() - started
         yield FinalEvent(result)
 
@@ -635,18 +644,25 @@ class Advisor:
         result.language_changes = [*mended.changes, *(f"-[{s}]" for s in mended.dropped)]
         return mended.text
 
+    def _parties(self, question: str, ranked: Sequence[Decisive], lang: str) -> list[PartyClause]:
+        """Each party's clauses (``advisor.parties``) for an advisory question, else none."""
+        if not self.config.by_party or not is_advisory(question, question_lang(question)):
+            return []
+        return party_clauses(ranked, lang)
+
     def _finish(
         self,
         result: Answer,
         raw: str,
         basis: Sequence[Decisive] = (),
         support: Support | None = None,
+        parties: Sequence[PartyClause] = (),
     ) -> None:
         raw = strip_prompt_echo(raw)
         said_no = model_refused(raw, result.lang)
         if said_no and support is not None and not _overrules_model_refusal(support):
-            basis = ()  # the model and a weak support check agree: refuse
-        if (said_no or not raw.strip()) and not basis:
+            basis = parties = ()  # the model and a weak support check agree: refuse
+        if (said_no or not raw.strip()) and not basis and not parties:
             result.answer = load_prompt("refusal", result.lang)
             result.refused, result.refusal_reason = True, "model"
             return
@@ -655,7 +671,11 @@ class Advisor:
             # answer's basis rather than the model's "not covered" (a small model refuses
             # questions whose passages give a year as a date)
             raw = ""
-        if basis:
+        if parties:  # an advisory answer's basis: each party's clauses, under its party
+            raw = (raw.rstrip() + "\n\n" if raw.strip() else "") + format_parties(
+                parties, result.lang
+            )
+        elif basis:
             raw = append_basis(raw, basis, result.lang)
         raw, dropped = drop_unsupported_figures(
             raw, result.contexts, [result.question, result.standalone_question]

@@ -3,6 +3,11 @@ sample, ask every question, report hit@1/3/5 and MRR for the hybrid retriever an
 run, for vector search alone and BM25 alone.
 
     .venv/bin/python bench/cmrc_bench.py [--data-dir /tmp/cmrc] [--limit N]
+    .venv/bin/python bench/cmrc_bench.py --answers extractive,local --answer-limit 60
+
+With ``--answers``, the first ``--answer-limit`` questions are also answered by each backend
+named, in the same run, and an answer counts as correct when it contains one of the question's
+reference answers (a span of its passage), as CMRC's exact-match is read for long answers.
 
 A passage is a hit when it is one of the question's positive passages. The passages are written
 as .txt files and ingested with the project's own pipeline (so chunking applies: a long passage
@@ -32,6 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/advisor-cmrc-bench"))
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--answers", default="", help="backends to answer with: extractive,local")
+    parser.add_argument("--answer-limit", type=int, default=60)
+    parser.add_argument("--out", type=Path, help="write the answers (JSON)")
     args = parser.parse_args()
     if not DATA.is_file():
         raise SystemExit("this benchmark needs ../shared/testdata/qa/cmrc2018_dev_sample200.jsonl")
@@ -82,6 +90,50 @@ def main() -> None:
             f"{name:<30} hit@1 {hits[1] / n:.3f}  hit@3 {hits[3] / n:.3f}  "
             f"hit@5 {hits[5] / n:.3f}  MRR {reciprocal / n:.3f}  ({per_q:.0f} ms/question)"
         )
+    if args.answers:
+        answered = _answer(service, rows[: args.answer_limit], args.answers.split(","))
+        if args.out:
+            args.out.write_text(json.dumps(answered, ensure_ascii=False, indent=1), "utf-8")
+
+
+def _answer(service, rows: list[dict], backends: list[str]) -> dict[str, list[dict]]:
+    """Each backend answers the same questions; correct = a reference span in the answer."""
+    out: dict[str, list[dict]] = {}
+    for backend in backends:
+        advisor = service.advisor(backend=backend)
+        if hasattr(advisor, "warm_up"):
+            advisor.warm_up()
+        results = []
+        started = time.perf_counter()
+        for i, row in enumerate(rows, 1):
+            answer = advisor.answer(row["question"])
+            correct = not answer.refused and any(a in answer.answer for a in row["answers"])
+            results.append(
+                {
+                    "id": row["id"],
+                    "question": row["question"],
+                    "answers": row["answers"],
+                    "answer": answer.answer,
+                    "refused": answer.refused,
+                    "correct": correct,
+                    "latency_s": round(answer.latency_s, 2),
+                }
+            )
+            print(
+                f"  {backend} {i}/{len(rows)} {'ok ' if correct else '-- '}"
+                f"{'refused' if answer.refused else ''} {answer.latency_s:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+        n = len(results)
+        ok = sum(r["correct"] for r in results)
+        refused = sum(r["refused"] for r in results)
+        print(
+            f"answers {backend:<11} correct {ok}/{n} ({ok / n:.3f})  refused {refused}  "
+            f"({(time.perf_counter() - started) / n:.1f} s/question)"
+        )
+        out[backend] = results
+    return out
 
 
 def _single(retriever, query: str, mode: str) -> list[str]:

@@ -3,6 +3,7 @@ real Chroma, real BM25)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,11 @@ def test_answer_with_valid_citations(kb_service) -> None:
     assert not answer.refused
     assert answer.lang == "zh" and answer.llm == "fake"
     assert answer.contexts[0].source == "training_base.md"
-    assert [c.n for c in answer.citations] == [1]
+    # the model's sentences cite [1]; the parties' clauses under the answer may cite others
+    assert answer.citations[0].n == 1
     citation = answer.citations[0]
     assert citation.source == "training_base.md"
+    assert all(c.quote in answer.contexts[c.n - 1].text for c in answer.citations)
     assert citation.quote in answer.contexts[0].text
     assert "[1]" in answer.answer
     # the model saw the delimited passages and the Chinese system prompt
@@ -299,3 +302,32 @@ def test_sources_are_sent_before_the_first_token(kb_service) -> None:
     assert isinstance(final, FinalEvent)
     assert [p.chunk_id for p in sources.passages] == [p.chunk_id for p in final.answer.contexts]
     assert final.answer.sources_s is not None and final.answer.sources_s <= final.answer.latency_s
+
+
+def test_advisory_answer_lists_each_party_with_citations(service, tmp_path: Path) -> None:
+    """An advisory question over the project's own patterns document: the model's advice, then
+    each party's part quoted and cited under its party (advisor/parties.py)."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    corpus = Path(__file__).resolve().parents[2] / "corpus"
+    (folder / "patterns_zh.md").write_text(
+        (corpus / "patterns_zh.md").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    assert service.ingest([folder]).ok
+    advisor, _ = make_advisor(service, ["先签章程，写明投入与收益分配[1]。"])
+    answer = advisor.answer("我们想和龙头企业共建产业学院，政府、学校和企业各自应该怎么分工？")
+    assert not answer.refused
+    head, _, parties = answer.answer.partition("**各方做法（原文）**")
+    assert head.startswith("先签章程"), answer.answer
+    lines = [line for line in parties.splitlines() if line.startswith("- ")]
+    labels = [line[2:].split("：", 1)[0] for line in lines]
+    assert {"政府", "院校", "企业"} <= set(labels), answer.answer
+    assert labels == sorted(labels, key=["政府", "院校", "企业", "科研院所"].index)
+    for line in lines:
+        n = int(re.search(r"\[(\d+)\]$", line).group(1))
+        clause = line[2:].split("：", 1)[1].rsplit("[", 1)[0].rstrip("。")
+        assert clause in answer.contexts[n - 1].text, "each clause is quoted from its passage"
+    assert answer.citations and all(
+        c.quote in answer.contexts[c.n - 1].text for c in answer.citations
+    )
+    assert "**依据（原文）**" not in answer.answer, "the party list replaces the plain basis"
