@@ -316,6 +316,20 @@ def _overrules_model_refusal(support: Support) -> bool:
     )
 
 
+#: an extractive answer quotes the question's language when its best sentence there scores at
+#: least this share of the best sentence overall (parallel zh/en documents say the same thing)
+OWN_LANGUAGE_SHARE = 0.7
+
+
+def own_language_first(ranked: Sequence[Decisive], lang: str) -> list[Decisive]:
+    """The decisive sentences in the question's language, when they are nearly as good as the
+    best; all of them otherwise (an English question over Chinese-only laws)."""
+    own = [d for d in ranked if d.passage.lang == lang]
+    if own and ranked and own[0].score >= OWN_LANGUAGE_SHARE * ranked[0].score:
+        return own
+    return list(ranked)
+
+
 def format_extractive(chosen: Sequence[Decisive]) -> str:
     """One cited line per sentence, in passage order (reads more naturally), the marker right
     after the sentence's end (no quotation marks: the citation check reads "。”" as the end of
@@ -586,7 +600,9 @@ class Advisor:
             raw = (
                 format_parties(parties, lang)
                 if parties
-                else format_extractive(choose(ranked, EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS))
+                else format_extractive(
+                    choose(own_language_first(ranked, lang), EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS)
+                )
             )
             yield TokenEvent(f"{label}\n\n{raw}")
             self._finish(result, raw)

@@ -51,7 +51,8 @@ _SLOTS_ZH: list[tuple[str, re.Pattern[str]]] = [
         re.compile(r"比例|百分之?|增长率|增速|增幅|占比|比重|率是多少|下降了?多少|增长了?多少"),
     ),
     ("money", re.compile(r"多少钱|金额|多少元|多少万元|票房|营收|营业收入|奖金多少")),
-    ("number", re.compile(r"多少|几[个名位家项条次所座人]|数量|人数|排名|第几|规模")),
+    # 哪几个 asks which ones, not how many
+    ("number", re.compile(r"多少|(?<!哪)几[个名位家项条次所座人]|数量|人数|排名|第几|规模")),
 ]
 _SLOTS_EN: list[tuple[str, re.Pattern[str]]] = [
     ("period", re.compile(r"\bhow long\b|\bwithin (?:what|which) period\b|\btime limit\b")),
@@ -82,7 +83,13 @@ _SLOT_IN_SENTENCE: dict[str, re.Pattern[str]] = {
         rf"\b{_EN_NUM}\s+(?:years?|months?|days?|weeks?)\b|\b(?:annual|quarterly|monthly|weekly)",
         re.I,
     ),
-    "number": re.compile(rf"{_NUM}|\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
+    # 一 alone is a word as often as a numeral (一定, 统一, 一些): it counts before a measure
+    # word or another numeral only
+    "number": re.compile(
+        r"\d|[零〇两二三四五六七八九十百千万亿]|一\s*(?=[个名位家项条次所座人倍级类种批届十百千万亿])|"
+        r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\b",
+        re.I,
+    ),
 }
 
 
@@ -118,6 +125,7 @@ def holds_slot(sentence: str, slot: str | None) -> bool:
     return bool(pattern.search(sentence))
 
 
+_PARTS = re.compile(r"[？?；;]\s*(?=\S)")
 _DOCUMENT_WORD = re.compile(r"法|条例|办法|规定|方案|意见|\b(?:law|act|regulations?|rules)\b", re.I)
 
 
@@ -179,6 +187,16 @@ def content_terms(text: str) -> set[str]:
     return {t for t in tokenize(text) if t not in _QUESTION_WORDS and (len(t) > 1 or t.isdigit())}
 
 
+_TERM_ROW = re.compile(r"^\s*\|?(?:[^|]{0,40}\|)+\s*[^|]{0,40}$")
+_ASKS_TERM = re.compile(
+    r"术语|英文|中文|译法|怎么说|叫什么|称为|\bterm\b|\bin (?:chinese|english)\b|\btranslat", re.I
+)
+#: a table row of short cells (a glossary entry) counts this much, unless a term is asked for
+TERM_ROW_WEIGHT = 0.4
+#: an English sentence for a Chinese question that has Chinese passages counts this much
+OTHER_LANGUAGE_WEIGHT = 0.85
+
+
 def decisive_sentences(
     question: str,
     passages: Sequence[Passage],
@@ -194,6 +212,10 @@ def decisive_sentences(
     own_total = sum(weights[t] for t in own) or 1.0
     translated_total = sum(weights[t] for t in translated) or 1.0
     phrases = [t for t in extra_terms if len(t) >= 2]
+    asks_term = bool(_ASKS_TERM.search(question))
+    # a Chinese question with Chinese passages: their English twins (parallel documents) say
+    # the same in words the answer cannot quote
+    damp_other = lang == "zh" and any(p.lang == "zh" for p in passages)
     scored: list[Decisive] = []
     for passage in passages:
         sentences = split_sentences(passage.text)
@@ -218,6 +240,12 @@ def decisive_sentences(
                 + (0.35 if slot is not None and slot_ok else 0.0)
                 + 0.25 / (passage.rank + 1)  # retrieval rank: carries cross-language matches
             )
+            if not asks_term and _TERM_ROW.match(sentence):
+                # "| 职业教育法 | vocational education law |": a glossary row holds the
+                # question's words and states nothing about them
+                score *= TERM_ROW_WEIGHT
+            if damp_other and passage.lang != lang:
+                score *= OTHER_LANGUAGE_WEIGHT
             scored.append(Decisive(sentence, passage, position, share, slot_ok, score))
     scored.sort(key=lambda d: d.score, reverse=True)
     return scored, slot
@@ -260,6 +288,15 @@ def assess_support(
     # parts ("2022年一季度中国和美国的…") names things that different passages state; checking
     # only the best sentences' passages refused 4 of RGB's answerable questions
     passages = {d.passage.chunk_id: d.passage for d in sentences}.values()
+    parts = [p for p in _PARTS.split(question.strip()) if len(content_terms(p)) >= 2]
+    if best < threshold and len(parts) > 1:
+        # a question of several parts ("…约定哪些事项？要防哪些风险？"): a sentence that
+        # answers one part holds that part's terms, not the whole question's
+        for part in parts:
+            ranked, _ = decisive_sentences(
+                part, list(passages), lang, glossary.translate_terms(part, lang)
+            )
+            best = max(best, max((d.share for d in ranked if d.slot_ok), default=0.0))
     evidence = "\n".join(f"{p.section}\n{p.text}" for p in passages)
     names = "\n".join(p.source for p in passages)
     missing = []

@@ -51,6 +51,9 @@ class ServerConfig:
     startup_timeout_s: float = 180.0
     #: llama.cpp's and the server's own logging (prompt cache hits, timings) into the log
     verbose: bool = False
+    #: logits for every token, which token log-probabilities need (bench/support_signals.py);
+    #: the app runs without them
+    logits_all: bool = False
 
 
 def _free_port() -> int:
@@ -132,7 +135,7 @@ class ModelServer:
             # logits for every prompt token would cost n_ctx x 152k floats (2.5 GB) and ~15 %
             # of prompt time; only the last token's are needed to sample
             "--logits_all",
-            "false",
+            "true" if c.logits_all else "false",
             # one request at a time from our side (compute gate); a second one must wait, not
             # cut the first answer off as the server's default does
             "--interrupt_requests",

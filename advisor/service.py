@@ -233,6 +233,7 @@ class AdvisorService:
             question_timeout_s=self.settings.question_timeout_s,
             support_check=self.settings.support_check,
             one_language=self.settings.one_language,
+            by_party=self.settings.by_party,
         )
         if backend is None or backend == self.settings.llm:
             chat_model, label = self.chat_model, self.llm_label

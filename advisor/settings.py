@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     #: mend words of the other language in a model's answer (advisor/drift.py); off only to
     #: measure what the mending changes
     one_language: bool = True
+    #: an advisory question's basis lists each party's clauses (advisor/parties.py); off only
+    #: to measure what it changes
+    by_party: bool = True
     #: an answer still being written after this long is stopped with a clear error
     question_timeout_s: float = Field(default=300.0, gt=0)
     max_batch_questions: int = Field(default=500, ge=1)

@@ -102,3 +102,37 @@ def _by_place_and_kind(texts: list[str], documents: Mapping[str, Sequence[str]])
         return set()
     best = max(scored.values())
     return {d for d, s in scored.items() if s == best}
+
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+_CURRENT = re.compile(
+    r"现行|现在|目前|最新|新修订|修订后|当前|\bcurrent(?:ly)?\b|\bin force\b|\bnow\b|\blatest\b",
+    re.I,
+)
+
+
+def prefer_version(query: str, found: set[str], labels: Mapping[str, str]) -> set[str]:
+    """Of several versions of one named document (labels: doc id -> its file name or title,
+    which carry the version's date, e.g. 职业教育法(1996-05-15)), the one the question asks
+    for: the version of a year it names ("1996年版…"), the latest when it asks for the one in
+    force ("现行…", "as currently in force"); all of them otherwise."""
+    if len(found) < 2:
+        return found
+    groups: dict[str, set[str]] = {}
+    for doc_id in found:
+        names = document_names(labels.get(doc_id, ""))
+        groups.setdefault(names[-1] if names else doc_id, set()).add(doc_id)
+    years = set(_YEAR.findall(query))
+    kept: set[str] = set()
+    for versions in groups.values():
+        dated = {d: _YEAR.findall(labels.get(d, "")) for d in versions}
+        if len(versions) > 1 and years:
+            named = {d for d, ys in dated.items() if years & set(ys)}
+            if named:
+                kept |= named
+                continue
+        if len(versions) > 1 and _CURRENT.search(query) and all(dated.values()):
+            kept.add(max(versions, key=lambda d: max(dated[d])))
+            continue
+        kept |= versions
+    return kept

@@ -21,7 +21,7 @@ from vectorstore.dense import DenseIndex
 from vectorstore.embeddings import EMBEDDING_DIM, E5Embeddings
 from vectorstore.gate import compute_gate
 from vectorstore.keyword import KeywordIndex
-from vectorstore.names import document_names, named_documents
+from vectorstore.names import document_names, named_documents, prefer_version
 from vectorstore.store import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -251,6 +251,10 @@ class HybridRetriever:
             if not versions:
                 continue
             docs = named_documents(query, source.document_names(), translated_terms)
+            if len(docs) > 1:
+                meta = source.keywords.document_metadata()
+                labels = {d: str(meta.get(d, {}).get("source", "")) for d in docs}
+                docs = prefer_version(query, docs, labels)
             if docs:
                 # the named documents' own ranked lists, so that their best passages are
                 # candidates even where other documents fill every general list

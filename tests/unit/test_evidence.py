@@ -131,3 +131,27 @@ def test_choose_drops_a_sentence_that_repeats_a_chosen_one() -> None:
     ranked, _ = decisive_sentences("第七届立法会议员宣誓仪式的时间", passages, "zh")
     chosen = choose(ranked, 3, 400)
     assert sum("宣誓仪式将在2022年1月3日" in d.text for d in chosen) == 1
+
+
+def test_which_ones_is_not_how_many_and_yi_is_not_always_a_number() -> None:
+    from advisor.evidence import holds_slot, question_slot
+
+    assert question_slot("把职业学校教育分成了哪几个层级？", "zh") is None
+    assert question_slot("一共设立了几个学徒岗位？", "zh") == "number"
+    assert not holds_slot("农村学员同时享受一定标准的生活费补贴。", "number")
+    assert holds_slot("分为初等、中等和高等三级。", "number")
+    assert holds_slot("每个专业至少配备一名企业导师。", "number")
+
+
+def test_a_glossary_row_is_not_evidence_unless_a_term_is_asked() -> None:
+    from advisor.evidence import decisive_sentences
+
+    rows = (
+        "| 职业教育法 | vocational education law | |\n\n"
+        "职业教育法规定职业学校教育分为中等和高等两级。"
+    )
+    p = passage(rows, 1)
+    ranked, _ = decisive_sentences("职业教育法把职业学校教育分为哪几级？", [p], "zh")
+    assert ranked[0].text.startswith("职业教育法规定")
+    ranked, _ = decisive_sentences("职业教育法的英文术语怎么说？", [p], "zh")
+    assert ranked[0].text.startswith("|")

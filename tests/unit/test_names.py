@@ -46,3 +46,27 @@ def test_a_name_inside_a_longer_name_is_not_cited() -> None:
     only_edu = {"edu": DOCS["edu"]}
     assert named_documents("职业教育法怎么规定？", only_edu) == set()
     assert named_documents("根据中华人民共和国教育法", only_edu) == {"edu"}
+
+
+def test_the_version_a_question_asks_for() -> None:
+    from vectorstore.names import prefer_version
+
+    labels = {
+        "old": "职业教育法(1996-05-15).md",
+        "new": "职业教育法(2022-04-20).md",
+        "nb": "宁波市职业技能培训条例(2016-04-20).md",
+    }
+    both = {"old", "new"}
+    assert prefer_version("1996年版《职业教育法》一共几章几条？", both, labels) == {"old"}
+    assert prefer_version("2022年修订的职业教育法从什么时候施行？", both, labels) == {"new"}
+    assert prefer_version("现行的《职业教育法》用的是什么提法？", both, labels) == {"new"}
+    assert prefer_version("the Vocational Education Law as currently in force", both, labels) == {
+        "new"
+    }
+    assert prefer_version("职业教育法怎么规定学徒制？", both, labels) == both, "no version asked"
+    # another document named alongside keeps its place; one document is left alone
+    assert prefer_version("现行职业教育法和宁波的条例", {"old", "new", "nb"}, labels) == {
+        "new",
+        "nb",
+    }
+    assert prefer_version("1996年的职业教育法", {"new"}, labels) == {"new"}
