@@ -37,7 +37,7 @@ from advisor.extractive import extractive_label
 from advisor.glossary import load_glossary
 from advisor.grounding import check_evidence
 from advisor.injection import is_instruction
-from advisor.numbers import known_figures, unsupported_figures
+from advisor.numbers import english_figures, known_figures, unsupported_figures
 from advisor.parties import PartyClause, format_parties, is_advisory, party_clauses
 from advisor.schemas import Answer
 from ingest.lang import detect_lang
@@ -330,6 +330,32 @@ def own_language_first(ranked: Sequence[Decisive], lang: str) -> list[Decisive]:
     return list(ranked)
 
 
+_FIGURES_HEADING = "Figures in the cited sources"
+MAX_FIGURES = 6
+
+
+def figure_lines(chosen: Sequence[Decisive], lang: str) -> str:
+    """For an English answer over Chinese sentences: their dates, amounts, periods and shares
+    as English writes them, with the Chinese they render and the passage they come from
+    ("- 10,000 to 50,000 yuan (一万元以上五万元以下)[3]"). A small model translating figures
+    gets them wrong; these lines keep them exact."""
+    if lang != "en":
+        return ""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for d in sorted(chosen, key=lambda d: (d.n, d.position)):
+        if d.passage.lang != "zh":
+            continue
+        for english, chinese in english_figures(d.text):
+            if english in seen:
+                continue
+            seen.add(english)
+            lines.append(f"- {english} ({chinese})[{d.n}]")
+    if not lines:
+        return ""
+    return f"**{_FIGURES_HEADING}**\n" + "\n".join(lines[:MAX_FIGURES])
+
+
 def format_extractive(chosen: Sequence[Decisive]) -> str:
     """One cited line per sentence, in passage order (reads more naturally), the marker right
     after the sentence's end (no quotation marks: the citation check reads "。”" as the end of
@@ -597,13 +623,15 @@ class Advisor:
             yield SourcesEvent(tuple(passages), result.sources_s)
             label = extractive_label(lang)
             parties = self._parties(standalone, ranked, lang)
-            raw = (
-                format_parties(parties, lang)
-                if parties
-                else format_extractive(
-                    choose(own_language_first(ranked, lang), EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS)
+            if parties:
+                raw = format_parties(parties, lang)
+            else:
+                picked = choose(
+                    own_language_first(ranked, lang), EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS
                 )
-            )
+                raw = format_extractive(picked)
+                figures = figure_lines(picked, lang)
+                raw = f"{raw}\n\n{figures}" if figures else raw
             yield TokenEvent(f"{label}\n\n{raw}")
             self._finish(result, raw)
             if not result.refused:
@@ -633,18 +661,16 @@ class Advisor:
                 raise LLMError(f"the language model failed ({self.llm_label}): {exc}") from exc
             # the basis is quoted only in the answer's own language: an answer stays in one
             # language (an English answer over Chinese sources shows their text under Sources)
-            basis = [
-                d
-                for d in (
-                    choose(ranked, BASIS_SENTENCES, BASIS_CHARS, relative=BASIS_RELATIVE)
-                    if self.config.basis
-                    else []
-                )
-                if d.passage.lang == lang
-            ]
+            chosen = (
+                choose(ranked, BASIS_SENTENCES, BASIS_CHARS, relative=BASIS_RELATIVE)
+                if self.config.basis
+                else []
+            )
+            basis = [d for d in chosen if d.passage.lang == lang]
             raw = self._one_language(result, "".join(parts))
             parties = self._parties(standalone, ranked, lang) if self.config.basis else []
-            self._finish(result, raw, basis, support, parties)
+            figures = figure_lines(chosen, lang)
+            self._finish(result, raw, basis, support, parties, figures)
         result.latency_s = time.perf_counter() - started
         yield FinalEvent(result)
 
@@ -673,12 +699,13 @@ class Advisor:
         basis: Sequence[Decisive] = (),
         support: Support | None = None,
         parties: Sequence[PartyClause] = (),
+        figures: str = "",
     ) -> None:
         raw = strip_prompt_echo(raw)
         said_no = model_refused(raw, result.lang)
         if said_no and support is not None and not _overrules_model_refusal(support):
             basis = parties = ()  # the model and a weak support check agree: refuse
-        if (said_no or not raw.strip()) and not basis and not parties:
+        if (said_no or not raw.strip()) and not basis and not parties and not figures:
             result.answer = load_prompt("refusal", result.lang)
             result.refused, result.refusal_reason = True, "model"
             return
@@ -693,6 +720,8 @@ class Advisor:
             )
         elif basis:
             raw = append_basis(raw, basis, result.lang)
+        if figures:
+            raw = (raw.rstrip() + "\n\n" if raw.strip() else "") + figures
         raw, dropped = drop_unsupported_figures(
             raw, result.contexts, [result.question, result.standalone_question]
         )

@@ -120,3 +120,116 @@ def unsupported_figures(claim: str, evidence: Iterable[str] | set[float]) -> set
     the texts or their ``known_figures``."""
     known = evidence if isinstance(evidence, set) else known_figures(evidence)
     return {v for v in figures(claim) if v > SMALL and v not in known}
+
+
+# ---- figures of a Chinese sentence, written for an English answer --------------------------
+
+_NUM_CN = r"\d[\d,，.]*|[零〇一二两三四五六七八九十百千万亿]+"
+_UNITS_EN = {
+    "个工作日": ("working day", "working days"),
+    "工作日": ("working day", "working days"),
+    "日": ("day", "days"),
+    "天": ("day", "days"),
+    "周": ("week", "weeks"),
+    "个月": ("month", "months"),
+    "年": ("year", "years"),
+    "小时": ("hour", "hours"),
+    "学时": ("class hour", "class hours"),
+    "元": ("yuan", "yuan"),
+    "万元": ("yuan", "yuan"),
+    "亿元": ("yuan", "yuan"),
+    "倍": ("times", "times"),
+    "名": ("person", "people"),
+    "人": ("person", "people"),
+    "章": ("chapter", "chapters"),
+    "条": ("article", "articles"),
+}
+_UNIT_RE = "|".join(sorted(map(re.escape, _UNITS_EN), key=len, reverse=True))
+_AMOUNT = re.compile(
+    rf"(?P<a>{_NUM_CN})\s*(?P<ua>{_UNIT_RE})?\s*(?:以上|至|到|-|—|～|~)\s*"
+    rf"(?P<b>{_NUM_CN})\s*(?P<ub>{_UNIT_RE})(?:以下|以内)?"
+    rf"|(?P<c>{_NUM_CN})\s*(?P<uc>{_UNIT_RE})(?P<rel>以上|以下|以内)?"
+)
+_PERCENT_CN = re.compile(rf"百分之(?P<p>{_NUM_CN})|(?P<q>\d+(?:\.\d+)?)\s*[%％]")
+_DATE_CN = re.compile(
+    r"(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*(?P<m>\d{1,2}|[一二三四五六七八九十]{1,2})\s*月"
+    r"(?:\s*(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*日)?"
+)
+_ARTICLE_CN = re.compile(r"第([零〇一二两三四五六七八九十百千\d]+)([条章款项])")
+_PART_EN = {"条": "Article", "章": "Chapter", "款": "Paragraph", "项": "Item"}
+_MONTHS = "January February March April May June July August September October November December"
+_REL_EN = {"以上": "at least ", "以下": "at most ", "以内": "within "}
+
+
+def _value(text: str) -> float | None:
+    text = text.replace(",", "").replace("，", "")
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    if not _CN_HAS_DIGIT.search(text) and text not in ("十", "百", "千"):
+        return None
+    value = _chinese_value(text)
+    return None if value is None else float(value)
+
+
+def _en_number(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,}"
+
+
+def english_figures(sentence: str) -> list[tuple[str, str]]:
+    """The dates, amounts, periods and shares of a Chinese sentence as an English answer
+    writes them, each with the Chinese it renders: ("10,000 to 50,000 yuan",
+    "一万元以上五万元以下"), ("15 days", "十五日"), ("1 May 2022", "2022年5月1日"), ("50 %",
+    "百分之五十"). Figures an English reader cannot take from the Chinese text."""
+    text = _MARKERS.sub(" ", sentence)
+    found: list[tuple[int, str, str]] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(span: tuple[int, int]) -> bool:
+        return not any(a < span[1] and span[0] < b for a, b in taken)
+
+    for m in _ARTICLE_CN.finditer(text):
+        v = _value(m.group(1))
+        if v is not None:
+            found.append((m.start(), f"{_PART_EN[m.group(2)]} {_en_number(v)}", m.group()))
+        taken.append(m.span())
+    for m in _CN_ORDINAL.finditer(text):  # 第一, 一是: no figure
+        taken.append(m.span())
+
+    for m in _DATE_CN.finditer(text):
+        y, mo = _value(m.group("y")), _value(m.group("m"))
+        if y is None or mo is None or not 1 <= mo <= 12:
+            continue
+        day = _value(m.group("d")) if m.group("d") else None
+        month = _MONTHS.split()[int(mo) - 1]
+        english = f"{int(day)} {month} {int(y)}" if day else f"{month} {int(y)}"
+        found.append((m.start(), english, m.group()))
+        taken.append(m.span())
+    for m in _PERCENT_CN.finditer(text):
+        if not free(m.span()):
+            continue
+        v = _value(m.group("p") or m.group("q"))
+        if v is not None:
+            found.append((m.start(), f"{_en_number(v)}%", m.group()))
+            taken.append(m.span())
+    for m in _AMOUNT.finditer(text):
+        if not free(m.span()):
+            continue
+        if m.group("c"):
+            v, unit = _value(m.group("c")), m.group("uc")
+            if v is None or (unit == "年" and v >= 1900):
+                continue  # 2022年 is a date
+            scale = 10_000 if unit == "万元" else 100_000_000 if unit == "亿元" else 1
+            one, many = _UNITS_EN[unit]
+            rel = _REL_EN.get(m.group("rel") or "", "")
+            english = f"{rel}{_en_number(v * scale)} {one if v == 1 else many}"
+        else:
+            a, b = _value(m.group("a")), _value(m.group("b"))
+            unit = m.group("ub")
+            if a is None or b is None or (unit == "年" and b >= 1900):
+                continue
+            scale = 10_000 if unit == "万元" else 100_000_000 if unit == "亿元" else 1
+            scale_a = 10_000 if m.group("ua") == "万元" else scale
+            english = f"{_en_number(a * scale_a)} to {_en_number(b * scale)} {_UNITS_EN[unit][1]}"
+        found.append((m.start(), english, m.group().strip()))
+        taken.append(m.span())
+    return [(english, chinese) for _, english, chinese in sorted(found)]

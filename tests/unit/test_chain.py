@@ -331,3 +331,29 @@ def test_advisory_answer_lists_each_party_with_citations(service, tmp_path: Path
         c.quote in answer.contexts[c.n - 1].text for c in answer.citations
     )
     assert "**依据（原文）**" not in answer.answer, "the party list replaces the plain basis"
+
+
+def test_english_answer_over_chinese_law_gives_its_figures_in_english(
+    service, tmp_path: Path
+) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "河南省职业培训条例.md").write_text(
+        "# 河南省职业培训条例\n\n## 第五章 法律责任\n\n"
+        "第三十八条 企业未按照规定提取和使用职工教育经费的，由县级以上人民政府责令改正；"
+        "拒不改正的，处一万元以上五万元以下的罚款。\n\n"
+        "第三十九条 培训机构应当在结业后三十日内向主管部门报送培训情况。\n",
+        encoding="utf-8",
+    )
+    assert service.ingest([folder]).ok
+    advisor, _ = make_advisor(service, ["The authorities can fine the enterprise [1]."])
+    answer = advisor.answer(
+        "What fine can the Henan authorities impose on an enterprise that refuses to correct "
+        "its failure to set aside staff education funds?"
+    )
+    assert not answer.refused, answer.answer
+    assert "**Figures in the cited sources**" in answer.answer
+    assert "- 10,000 to 50,000 yuan (一万元以上五万元以下)[1]" in answer.answer
+    outside = re.sub(r"\([^()]*\)", "", answer.answer)
+    assert not re.search(r"[\u4e00-\u9fff]", outside), "Chinese only inside brackets"
+    assert all(c.quote in answer.contexts[c.n - 1].text for c in answer.citations)

@@ -34,3 +34,24 @@ def test_only_figures_above_ten_absent_from_the_evidence_are_unsupported() -> No
     assert unsupported_figures("A fine of 10,000 to 50,000 yuan (Article 40).", evidence) == set()
     assert unsupported_figures("A fine of 1,000 to 5,000 yuan.", evidence) == {1000, 5000}
     assert unsupported_figures("Two or three parties agree.", evidence) == set()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("处一万元以上五万元以下的罚款", [("10,000 to 50,000 yuan", "一万元以上五万元以下")]),
+        ("公示期不少于十五日", [("15 days", "十五日")]),
+        ("2022年5月1日起施行", [("1 May 2022", "2022年5月1日")]),
+        ("修订后共八章六十九条", [("8 chapters", "八章"), ("69 articles", "六十九条")]),
+        ("不低于百分之五十", [("50%", "百分之五十")]),
+        ("连续三至五年", [("3 to 5 years", "三至五年")]),
+        ("审批机关应当在三个月以内作出决定", [("within 3 months", "三个月以内")]),
+        ("依照第二十四条的规定", [("Article 24", "第二十四条")]),
+        # no figure: a year as a date of revision, an ordinal, 一定
+        ("2022年修订，一是加强，享受一定标准的补贴", []),
+    ],
+)
+def test_english_figures_of_a_chinese_sentence(sentence: str, expected: list) -> None:
+    from advisor.numbers import english_figures
+
+    assert english_figures(sentence) == expected
