@@ -194,7 +194,7 @@ _ASKS_TERM = re.compile(
 #: a table row of short cells (a glossary entry) counts this much, unless a term is asked for
 TERM_ROW_WEIGHT = 0.4
 #: an English sentence for a Chinese question that has Chinese passages counts this much
-OTHER_LANGUAGE_WEIGHT = 0.85
+OTHER_LANGUAGE_WEIGHT = 0.6
 
 
 def decisive_sentences(

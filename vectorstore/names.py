@@ -126,13 +126,12 @@ def prefer_version(query: str, found: set[str], labels: Mapping[str, str]) -> se
     kept: set[str] = set()
     for versions in groups.values():
         dated = {d: _YEAR.findall(labels.get(d, "")) for d in versions}
-        if len(versions) > 1 and years:
-            named = {d for d, ys in dated.items() if years & set(ys)}
-            if named:
-                kept |= named
-                continue
-        if len(versions) > 1 and _CURRENT.search(query) and all(dated.values()):
-            kept.add(max(versions, key=lambda d: max(dated[d])))
+        if len(versions) < 2:
+            kept |= versions
             continue
-        kept |= versions
+        chosen = {d for d, ys in dated.items() if years & set(ys)}
+        if _CURRENT.search(query) and all(dated.values()):
+            # "现行…跟1996年版相比": the one in force, and the year's as well
+            chosen.add(max(versions, key=lambda d: max(dated[d])))
+        kept |= chosen or versions
     return kept

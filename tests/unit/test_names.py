@@ -64,6 +64,7 @@ def test_the_version_a_question_asks_for() -> None:
         "new"
     }
     assert prefer_version("职业教育法怎么规定学徒制？", both, labels) == both, "no version asked"
+    assert prefer_version("现行职业教育法跟1996年版相比有什么变化？", both, labels) == both
     # another document named alongside keeps its place; one document is left alone
     assert prefer_version("现行职业教育法和宁波的条例", {"old", "new", "nb"}, labels) == {
         "new",
