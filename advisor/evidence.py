@@ -56,7 +56,15 @@ _SLOTS_ZH: list[tuple[str, re.Pattern[str]]] = [
 ]
 _SLOTS_EN: list[tuple[str, re.Pattern[str]]] = [
     ("period", re.compile(r"\bhow long\b|\bwithin (?:what|which) period\b|\btime limit\b")),
-    ("date", re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month)\b|\bwhich (?:year|date|day)\b")),
+    # "when" asks for a time as a question word ("When did…", "when may the researcher…"),
+    # not as a conjunction ("when a university rewards a researcher, …")
+    (
+        "date",
+        re.compile(
+            r"\bwhen (?:did|does|do|is|are|was|were|will|would|must|may|might|should|can|could|"
+            r"has|have|had)\b|\bwhat (?:year|date|day|month)\b|\bwhich (?:year|date|day)\b"
+        ),
+    ),
     ("percent", re.compile(r"\bpercent|\bpercentage\b|\bshare of\b|\brate\b|\bproportion\b")),
     (
         "money",
@@ -70,7 +78,9 @@ _EN_NUM = r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|t
 _SLOT_IN_SENTENCE: dict[str, re.Pattern[str]] = {
     "date": re.compile(
         rf"{_NUM}\s*年|{_NUM}\s*月|{_NUM}\s*日|\d{{4}}[-/.]\d{{1,2}}|(?<!\d)(?:19|20)\d\d(?!\d)|"
-        r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|今年|去年|明年|当天|次日",
+        r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|今年|去年|明年|当天|次日|"
+        # a time given as an event: 待分红或者转让时, 自批准之日起, 期满后
+        r"(?:待|在|于)[^，。；,;]{1,12}时|之日起|届满|期满",
         re.I,
     ),
     "percent": re.compile(rf"{_NUM}\s*(?:%|％|个百分点)|百分之|\bper ?cent\b", re.I),

@@ -155,3 +155,15 @@ def test_a_glossary_row_is_not_evidence_unless_a_term_is_asked() -> None:
     assert ranked[0].text.startswith("职业教育法规定")
     ranked, _ = decisive_sentences("职业教育法的英文术语怎么说？", [p], "zh")
     assert ranked[0].text.startswith("|")
+
+
+def test_when_as_a_conjunction_asks_no_date_and_an_event_can_be_the_time() -> None:
+    from advisor.evidence import holds_slot, question_slot
+
+    assert question_slot("When a university rewards a researcher, what does it owe?", "en") is None
+    assert question_slot("When did the revised law take effect?", "en") == "date"
+    assert (
+        question_slot("If shares are given, when may the researcher pay the tax?", "en") == "date"
+    )
+    assert holds_slot("可以待分红或者转让时缴纳个人所得税。", "date")
+    assert holds_slot("自批准之日起施行。", "date")
