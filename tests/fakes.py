@@ -14,6 +14,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
+from vectorstore.retrieval import Passage
+
 
 class _StreamingFake(BaseChatModel):
     """What the fakes share: ``_reply(messages)`` gives the whole reply; it is streamed in
@@ -86,3 +88,26 @@ class PassageEchoChat(_StreamingFake):
             return prompt.rsplit("\n", 1)[-1]
         first = _SENTENCE_END.split(found.group(2).strip(), maxsplit=1)[0]
         return f"{first}[{found.group(1)}]"
+
+
+def make_passage(
+    text: str,
+    rank: int = 1,
+    *,
+    source: str = "a.md",
+    lang: str = "zh",
+    section: str = "",
+    kind: str = "policy",
+) -> Passage:
+    """A retrieved passage as the retriever returns it (rank = its number in the answer)."""
+    return Passage(
+        chunk_id=f"c{rank}",
+        text=text,
+        source=source,
+        page=None,
+        section=section,
+        lang=lang,
+        kind=kind,
+        kb="default",
+        rank=rank,
+    )

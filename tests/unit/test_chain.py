@@ -12,7 +12,7 @@ from advisor.chain import FinalEvent, TokenEvent, excerpt, format_sources
 from advisor.citations import check_citations
 from prompts import load_prompt, prompt_names, render_prompt
 from tests.contract import ANSWER_RECORD_FIELDS, CITATION_FIELDS, CONTEXT_FIELDS
-from tests.fakes import QueuedFakeChat
+from tests.fakes import QueuedFakeChat, make_passage
 from vectorstore.retrieval import Passage, RetrievalFilter
 
 DOCS = {
@@ -174,17 +174,7 @@ def test_record_matches_contract(kb_service) -> None:
 
 
 def passage(text: str, rank: int = 1, lang: str = "zh") -> Passage:
-    return Passage(
-        chunk_id=f"c{rank}",
-        text=text,
-        source="a.md",
-        page=None,
-        section="第一条",
-        lang=lang,
-        kind="policy",
-        kb="default",
-        rank=rank,
-    )
+    return make_passage(text, rank, lang=lang, section="第一条")
 
 
 def test_check_citations_fullwidth_and_groups() -> None:

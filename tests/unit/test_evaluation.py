@@ -8,21 +8,12 @@ from pathlib import Path
 
 from advisor.evaluation import EvalReport, load_eval_set, score_item
 from advisor.schemas import Answer, Citation
+from tests.fakes import make_passage
 from vectorstore.retrieval import Passage
 
 
 def _passage(rank: int, source: str, text: str) -> Passage:
-    return Passage(
-        chunk_id=f"c{rank}",
-        text=text,
-        source=source,
-        page=None,
-        section="",
-        lang="zh",
-        kind="policy",
-        kb="default",
-        rank=rank,
-    )
+    return make_passage(text, rank, source=source)
 
 
 def _answer(text: str, refused: bool = False, contexts=(), citations=()) -> Answer:

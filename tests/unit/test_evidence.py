@@ -15,14 +15,12 @@ from advisor.evidence import (
     specific_present,
 )
 from advisor.glossary import load_glossary
+from tests.fakes import make_passage
 from vectorstore.retrieval import Passage
 
 
 def passage(text: str, rank: int, source: str = "a.md", lang: str = "zh") -> Passage:
-    return Passage(
-        chunk_id=f"c{rank}", text=text, source=source, page=None, section="", lang=lang,
-        kind="case", kb="default", rank=rank,
-    )  # fmt: skip
+    return make_passage(text, rank, source=source, lang=lang, kind="case")
 
 
 @pytest.mark.parametrize(

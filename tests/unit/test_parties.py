@@ -8,23 +8,14 @@ from pathlib import Path
 
 from advisor.evidence import decisive_sentences
 from advisor.parties import format_parties, is_advisory, party_clauses, party_of
+from tests.fakes import make_passage
 from vectorstore.retrieval import Passage
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
 def _passage(text: str, rank: int, lang: str) -> Passage:
-    return Passage(
-        chunk_id=f"c{rank}",
-        text=text,
-        source=f"p{rank}.md",
-        page=None,
-        section="",
-        lang=lang,
-        kind="case",
-        kb="default",
-        rank=rank,
-    )
+    return make_passage(text, rank, source=f"p{rank}.md", lang=lang, kind="case")
 
 
 def _section(path: Path, heading: str) -> str:
