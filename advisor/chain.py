@@ -330,6 +330,17 @@ def own_language_first(ranked: Sequence[Decisive], lang: str) -> list[Decisive]:
     return list(ranked)
 
 
+#: sentences of the basis shown besides the parties' clauses (what no party clause says: the
+#: charter, the exit rules, the indicators)
+BEYOND_PARTIES = 2
+
+
+def beyond_parties(chosen: Sequence[Decisive], parties: Sequence[PartyClause]) -> list[Decisive]:
+    """The best of ``chosen`` that holds no party clause already shown."""
+    rest = [d for d in chosen if not any(c.text in d.text for c in parties)]
+    return rest[:BEYOND_PARTIES]
+
+
 _FIGURES_HEADING = "Figures in the cited sources"
 MAX_FIGURES = 6
 
@@ -625,6 +636,8 @@ class Advisor:
             parties = self._parties(standalone, ranked, lang)
             if parties:
                 raw = format_parties(parties, lang)
+                rest = beyond_parties(choose(own_language_first(ranked, lang), 4, 600), parties)
+                raw = f"{raw}\n\n{format_extractive(rest)}" if rest else raw
             else:
                 picked = choose(
                     own_language_first(ranked, lang), EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS
@@ -718,6 +731,9 @@ class Advisor:
             raw = (raw.rstrip() + "\n\n" if raw.strip() else "") + format_parties(
                 parties, result.lang
             )
+            rest = beyond_parties(basis, parties)
+            if rest:
+                raw = append_basis(raw, rest, result.lang)
         elif basis:
             raw = append_basis(raw, basis, result.lang)
         if figures:

@@ -5,7 +5,9 @@
 
 For every answerable question where the first backend's answer holds a key fact, is it in the
 second backend's answer too? Prints the share of such questions (and of facts), per language,
-and lists the questions where the second lost a fact, with the fact.
+and lists the questions where the second lost a fact, with the fact. Then the two side by
+side, per language and per question type (key facts, refusals), and with ``--chart PNG`` the
+same as a bar chart.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ def main() -> int:
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
     parser.add_argument("--set", type=Path, default=ROOT / "bench" / "eval_set.jsonl")
+    parser.add_argument("--chart", type=Path, help="write a bar chart of key facts by type (PNG)")
     args = parser.parse_args()
     from advisor.evaluation import fact_found, load_eval_set
 
@@ -53,7 +56,68 @@ def main() -> int:
         print(f"  {lang}: {k}/{n}")
     for qid, facts in lost_rows:
         print(f"  lost in {qid}: {', '.join(facts)}")
+    runs = {
+        path.stem: json.loads(path.read_text(encoding="utf-8"))
+        for path in (args.first, args.second)
+    }
+    side_by_side(runs)
+    if args.chart:
+        chart(runs, args.chart)
     return 0
+
+
+_COLUMNS = (
+    ("key_fact_coverage", "key facts"),
+    ("answerable_refused", "answerable refused"),
+    ("unanswerable_refused", "unanswerable refused"),
+)
+
+
+def _cell(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def side_by_side(runs: dict[str, dict]) -> None:
+    """A Markdown table per grouping: one row per group, the runs' figures next to each other."""
+    names = list(runs)
+    for grouping in ("languages", "types"):
+        groups = sorted({g for run in runs.values() for g in run.get(grouping, {})})
+        head = " | ".join(f"{label} {name}" for _, label in _COLUMNS for name in names)
+        print(f"\n| {grouping[:-1]} | n | {head} |")
+        print("|---|---:|" + "---:|" * (len(_COLUMNS) * len(names)))
+        for group in groups:
+            figures = [runs[name].get(grouping, {}).get(group, {}) for name in names]
+            n = next((f.get("questions") for f in figures if f), 0)
+            cells = " | ".join(_cell(f.get(key)) for key, _ in _COLUMNS for f in figures)
+            print(f"| {group} | {n} | {cells} |")
+
+
+def chart(runs: dict[str, dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(runs)
+    groups = [
+        g
+        for g in sorted({g for run in runs.values() for g in run.get("types", {})})
+        if any(runs[n]["types"].get(g, {}).get("key_fact_coverage") is not None for n in names)
+    ]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        values = [runs[name]["types"].get(g, {}).get("key_fact_coverage") or 0.0 for g in groups]
+        ax.bar([x + i * width for x in range(len(groups))], values, width, label=name)
+    ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(groups))], groups)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("key-fact coverage")
+    ax.set_title("Key facts by question type (answerable questions)")
+    ax.axhline(0.75, color="grey", linestyle="--", linewidth=0.8)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"\nchart: {path}")
 
 
 if __name__ == "__main__":
