@@ -40,7 +40,7 @@ from advisor.injection import is_instruction
 from advisor.numbers import english_figures, known_figures, unsupported_figures
 from advisor.parties import PartyClause, format_parties, is_advisory, party_clauses
 from advisor.schemas import Answer
-from ingest.lang import detect_lang
+from ingest.lang import HAN_RUN, detect_lang
 from prompts import load_prompt, render_prompt
 from vectorstore.keyword import tokenize
 from vectorstore.retrieval import HybridRetriever, Passage, RetrievalFilter
@@ -406,6 +406,15 @@ _SLOT_WORDS = {
 }
 
 
+def _section_label(section: str, lang: str) -> str:
+    """A section title for a refusal in ``lang``: a Chinese title in an English refusal becomes
+    its article or chapter number ("第十六条" -> "Article 16"), or nothing."""
+    if lang != "en" or not HAN_RUN.search(section):
+        return section
+    parts = [e for e, _ in english_figures(section) if e.startswith(("Article", "Chapter"))]
+    return ", ".join(parts)
+
+
 def explain_refusal(question: str, support: Support, passages: Sequence[Passage], lang: str) -> str:
     """The refusal, with what was found and what is missing, in the question's language; the
     closest passages stay in the answer's contexts for the user to check."""
@@ -413,7 +422,7 @@ def explain_refusal(question: str, support: Support, passages: Sequence[Passage]
     topics = []
     for p in passages[:3]:
         name = p.source.rsplit(".", 1)[0]
-        section = p.section.rsplit(" > ", 1)[-1] if p.section else ""
+        section = _section_label(p.section.rsplit(" > ", 1)[-1] if p.section else "", lang)
         topic = (
             f"{name}（{section}）"
             if section and lang == "zh"

@@ -165,3 +165,18 @@ def test_when_as_a_conjunction_asks_no_date_and_an_event_can_be_the_time() -> No
     )
     assert holds_slot("可以待分红或者转让时缴纳个人所得税。", "date")
     assert holds_slot("自批准之日起施行。", "date")
+
+
+def test_an_english_refusal_names_chinese_sections_by_their_article_only() -> None:
+    passages = [
+        make_passage(
+            "第十六条 高校应当建立成果转化制度。", 1, source="条例.md", section="第十六条"
+        ),
+        make_passage("推动共同发展。", 2, source="framework_zh.md", section="（二）推动共同发展"),
+    ]
+    question = "How long may the teacher wait before exploiting the patent alone?"
+    ranked, slot = decisive_sentences(question, passages, "en")
+    support = assess_support(question, ranked, slot, "en", load_glossary())
+    english = explain_refusal(question, support, passages, "en")
+    assert "are about 条例 (Article 16); framework_zh, but none states the period" in english
+    assert "推动共同发展" not in english and "第十六条" not in english
