@@ -28,6 +28,32 @@ def _watch_parent(parent: int) -> None:
             os._exit(0)  # the parent is gone: nothing here is worth a clean shutdown
 
 
+def state_bytes(state: object) -> int:
+    """What one cached prompt state really holds: llama.cpp's state, and the copies of the
+    logits array and the token ids that llama-cpp-python keeps beside it."""
+    total = int(getattr(state, "llama_state_size", 0))
+    for name in ("scores", "input_ids"):
+        array = getattr(state, name, None)
+        total += int(getattr(array, "nbytes", 0))
+    return total
+
+
+def count_whole_states() -> None:
+    """Make the server's prompt cache count whole states against its capacity.
+
+    llama-cpp-python 0.3.36's ``LlamaRAMCache`` counts only llama.cpp's state bytes, but every
+    saved state also holds a copy of the logits array (n_batch x vocabulary floats: 311 MB
+    with the bundled model), so a 1 GiB cache held ~40 states and the model process grew to
+    15 GB of RAM over 45 answers of the eval set. Counted whole, the capacity is what it says.
+    """
+    from llama_cpp import llama_cache
+
+    def cache_size(self: llama_cache.LlamaRAMCache) -> int:
+        return sum(state_bytes(s) for s in self.cache_state.values())
+
+    llama_cache.LlamaRAMCache.cache_size = property(cache_size)  # type: ignore[assignment,method-assign]
+
+
 def main(argv: list[str]) -> None:
     if len(argv) < 3 or argv[0] != "--parent" or "--" not in argv:
         raise SystemExit("usage: python -m advisor.model_process --parent PID -- SERVER_ARGS")
@@ -36,6 +62,7 @@ def main(argv: list[str]) -> None:
     if os.getppid() != parent:
         raise SystemExit(0)  # the parent died before we started
     threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch", daemon=True).start()
+    count_whole_states()
     sys.argv = ["llama_cpp.server", *server_args]
     runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 

@@ -37,8 +37,10 @@ from advisor.errors import ConfigError, LLMError
 
 log = logging.getLogger(__name__)
 
-#: RAM for cached prompt states in the server (each ~30-120 MB with this model and n_ctx)
-PROMPT_CACHE_BYTES = 1 << 30
+#: RAM for cached prompt states in the server, counted whole (advisor/model_process.py): each
+#: state is ~320-360 MB with the bundled model (311 MB of it a copy of the logits array), so
+#: this keeps ~5: both languages' warmed system prompts and the last few questions
+PROMPT_CACHE_BYTES = 2 << 30
 
 
 @dataclass(frozen=True, slots=True)

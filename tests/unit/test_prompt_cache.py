@@ -1,0 +1,53 @@
+"""The model process's prompt cache counts whole states (advisor/model_process.py).
+
+llama-cpp-python's LlamaRAMCache counted only llama.cpp's state bytes, not the logits copy that
+every saved state holds (311 MB with the bundled model): the model process grew to 15 GB over
+45 answers. Run in a subprocess, so that the patch of the library class stays there."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCRIPT = textwrap.dedent(
+    """
+    import numpy as np
+    from llama_cpp.llama import LlamaState
+    from llama_cpp.llama_cache import LlamaRAMCache
+    import advisor.model_process as mp
+
+    def fill(cache):
+        for i in range(10):  # llama.cpp's part 10 bytes, the logits copy 1 MiB
+            state = LlamaState(
+                input_ids=np.zeros(8, dtype=np.intc), scores=np.zeros(1 << 18, dtype=np.single),
+                n_tokens=8, llama_state=b"x" * 10, llama_state_size=10, seed=0,
+            )
+            cache[(i, 1, 2)] = state
+        return len(cache.cache_state)
+
+    before = fill(LlamaRAMCache(capacity_bytes=3_500_000))
+    mp.count_whole_states()
+    cache = LlamaRAMCache(capacity_bytes=3_500_000)
+    after = fill(cache)
+    print(before, after, cache.cache_size, list(cache.cache_state)[0][0])
+    """
+)
+
+
+def test_the_cache_keeps_within_its_capacity_counting_the_logits_copies() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=ROOT,
+    ).stdout.split()
+    before, after, size, oldest = map(int, out)
+    assert before == 10, "the library alone keeps every state (it counts 10 bytes each)"
+    assert after == 3 and size <= 3_500_000, "counted whole, three 1 MiB states fit"
+    assert oldest == 7, "the least recently used states went first"
