@@ -118,6 +118,17 @@ def main() -> None:
         print(f"  first token    : p50 {pct(first, 50):.1f} s, p95 {pct(first, 95):.1f} s")
         print(f"  full answer    : p50 {pct(full, 50):.1f} s, p95 {pct(full, 95):.1f} s")
         print(f"  prompt tokens  : mean {sum(prompt_tokens) / len(prompt_tokens):.0f}")
+        print(f"  model process  : {rss_mb(now.llm.server.pid):.0f} MB resident")  # type: ignore[union-attr]
+
+
+def rss_mb(pid: int | None) -> float:
+    """Resident memory of a process (the prompt cache lives in the model process)."""
+    if pid is None:
+        return 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 if __name__ == "__main__":
