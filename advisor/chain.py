@@ -662,8 +662,11 @@ class Advisor:
             result.sources_s = time.perf_counter() - started
             yield SourcesEvent(tuple(passages), result.sources_s)
             yield StatusEvent("generate")
+            # parallel zh/en documents: the model reads the sentences in the answer's
+            # language when they are nearly as good (it quotes rather than translates)
+            mine = own_language_first(ranked, lang)
             messages = build_answer_messages(
-                standalone, passages, lang, self.config, terms, ranked=ranked
+                standalone, passages, lang, self.config, terms, ranked=mine
             )
             parts: list[str] = []
             try:
@@ -684,7 +687,7 @@ class Advisor:
             # the basis is quoted only in the answer's own language: an answer stays in one
             # language (an English answer over Chinese sources shows their text under Sources)
             chosen = (
-                choose(ranked, BASIS_SENTENCES, BASIS_CHARS, relative=BASIS_RELATIVE)
+                choose(mine, BASIS_SENTENCES, BASIS_CHARS, relative=BASIS_RELATIVE)
                 if self.config.basis
                 else []
             )

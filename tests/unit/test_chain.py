@@ -351,3 +351,24 @@ def test_english_answer_over_chinese_law_gives_its_figures_in_english(
     outside = re.sub(r"\([^()]*\)", "", answer.answer)
     assert not re.search(r"[\u4e00-\u9fff]", outside), "Chinese only inside brackets"
     assert all(c.quote in answer.contexts[c.n - 1].text for c in answer.citations)
+
+
+def test_parallel_documents_are_read_in_the_question_language() -> None:
+    from advisor.chain import own_language_first
+    from advisor.evidence import decisive_sentences
+    from advisor.glossary import load_glossary
+
+    zh = passage("企业开展职业教育的情况应当纳入企业社会责任报告。", 1, lang="zh")
+    en = passage(
+        "Enterprises must include their vocational education work in their social "
+        "responsibility reports.",
+        2,
+        "en",
+    )
+    question = "What must enterprises include in their social responsibility reports?"
+    terms = load_glossary().translate_terms(question, "en")
+    ranked, _ = decisive_sentences(question, [zh, en], "en", terms)
+    assert {d.passage.lang for d in own_language_first(ranked, "en")} == {"en"}
+    # an English question over a Chinese-only law still reads the Chinese sentence
+    ranked, _ = decisive_sentences(question, [zh], "en", terms)
+    assert [d.passage.lang for d in own_language_first(ranked, "en")] == ["zh"]
