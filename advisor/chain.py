@@ -367,6 +367,20 @@ def figure_lines(chosen: Sequence[Decisive], lang: str) -> str:
     return f"**{_FIGURES_HEADING}**\n" + "\n".join(lines[:MAX_FIGURES])
 
 
+#: a basis quoted from the answer's language alone needs a sentence holding this share of the
+#: question's terms (the other language's sentence scored best: its share is inflated when the
+#: glossary translates only a term or two of the question)
+OWN_BASIS_SHARE = 0.35
+
+
+def own_language_basis(ranked: Sequence[Decisive], lang: str) -> list[Decisive]:
+    """The basis from the answer's own language, when the best sentences were the other's."""
+    own = [d for d in ranked if d.passage.lang == lang and d.slot_ok]
+    if not own or own[0].share < OWN_BASIS_SHARE:
+        return []
+    return choose(own, BASIS_SENTENCES, BASIS_CHARS, relative=BASIS_RELATIVE)
+
+
 def format_extractive(chosen: Sequence[Decisive]) -> str:
     """One cited line per sentence, in passage order (reads more naturally), the marker right
     after the sentence's end (no quotation marks: the citation check reads "。”" as the end of
@@ -692,6 +706,8 @@ class Advisor:
                 else []
             )
             basis = [d for d in chosen if d.passage.lang == lang]
+            if self.config.basis and not basis:
+                basis = own_language_basis(ranked, lang)
             raw = self._one_language(result, "".join(parts))
             parties = self._parties(standalone, ranked, lang) if self.config.basis else []
             figures = figure_lines(chosen, lang)

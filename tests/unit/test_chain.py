@@ -372,3 +372,20 @@ def test_parallel_documents_are_read_in_the_question_language() -> None:
     # an English question over a Chinese-only law still reads the Chinese sentence
     ranked, _ = decisive_sentences(question, [zh], "en", terms)
     assert [d.passage.lang for d in own_language_first(ranked, "en")] == ["zh"]
+
+
+def test_the_basis_falls_back_to_the_answer_language() -> None:
+    from advisor.chain import own_language_basis
+    from advisor.evidence import decisive_sentences
+    from advisor.glossary import load_glossary
+
+    zh = passage("企业开展职业教育的情况应当纳入企业社会责任报告。", 1, lang="zh")
+    en = passage("Enterprises report their vocational education work every year.", 2, "en")
+    question = "What must enterprises report about their vocational education work?"
+    terms = load_glossary().translate_terms(question, "en")
+    ranked, _ = decisive_sentences(question, [zh, en], "en", terms)
+    assert ranked[0].passage.lang == "zh", "the translated terms inflate the Chinese sentence"
+    assert [d.passage.lang for d in own_language_basis(ranked, "en")] == ["en"]
+    unrelated = passage("The weather in spring is mild.", 2, "en")
+    ranked, _ = decisive_sentences(question, [zh, unrelated], "en", terms)
+    assert own_language_basis(ranked, "en") == [], "no weak sentence is quoted as the basis"
