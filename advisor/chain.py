@@ -31,6 +31,7 @@ from advisor.evidence import (
     Support,
     assess_support,
     choose,
+    complete_lists,
     decisive_sentences,
 )
 from advisor.extractive import extractive_label
@@ -287,7 +288,7 @@ def build_answer_messages(
 def format_decisive(ranked: Sequence[Decisive], config: ChainConfig) -> str:
     """The prompt's sources: the decisive sentences (fewer, better ones instead of six cut
     excerpts), grouped by passage in the passages' order, each passage with its number."""
-    chosen = choose(ranked, config.prompt_sentences, config.prompt_chars)
+    chosen = complete_lists(choose(ranked, config.prompt_sentences, config.prompt_chars))
     by_passage: dict[int, list[Decisive]] = {}
     for d in chosen:
         by_passage.setdefault(d.n, []).append(d)
@@ -299,10 +300,11 @@ def format_decisive(ranked: Sequence[Decisive], config: ChainConfig) -> str:
     return "\n".join(blocks)
 
 
-#: the extractive backend's answer, and the basis shown under a model's answer
+#: the extractive backend's answer, which is also the basis shown under a model's answer
 EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS = 4, 600
+#: a basis from the answer's own language when the best sentences were the other's
 BASIS_SENTENCES, BASIS_CHARS = 3, 420
-#: a basis sentence scores at least this share of the best sentence's score
+#: such a basis sentence scores at least this share of the best own-language score
 BASIS_RELATIVE = 0.75
 #: the model's "not covered" is overruled (the basis shown instead) when a sentence holds the
 #: kind of thing a factoid question asks and passes the support check, or when a sentence
@@ -319,6 +321,15 @@ def _overrules_model_refusal(support: Support) -> bool:
 #: an extractive answer quotes the question's language when its best sentence there scores at
 #: least this share of the best sentence overall (parallel zh/en documents say the same thing)
 OWN_LANGUAGE_SHARE = 0.7
+
+
+def extractive_pick(ranked: Sequence[Decisive], lang: str) -> list[Decisive]:
+    """The sentences the extractive backend answers with and a model's answer quotes as its
+    basis: the same pick, so that the model's answer holds every fact the extractive one does
+    (it adds and never loses). A list quoted in part is quoted whole."""
+    return complete_lists(
+        choose(own_language_first(ranked, lang), EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS)
+    )
 
 
 def own_language_first(ranked: Sequence[Decisive], lang: str) -> list[Decisive]:
@@ -378,7 +389,7 @@ def own_language_basis(ranked: Sequence[Decisive], lang: str) -> list[Decisive]:
     own = [d for d in ranked if d.passage.lang == lang and d.slot_ok]
     if not own or own[0].share < OWN_BASIS_SHARE:
         return []
-    return choose(own, BASIS_SENTENCES, BASIS_CHARS, relative=BASIS_RELATIVE)
+    return complete_lists(choose(own, BASIS_SENTENCES, BASIS_CHARS, relative=BASIS_RELATIVE))
 
 
 def format_extractive(chosen: Sequence[Decisive]) -> str:
@@ -392,12 +403,17 @@ def format_extractive(chosen: Sequence[Decisive]) -> str:
 _BASIS_HEADING = {"zh": "依据（原文）", "en": "Basis (quoted from the sources)"}
 
 
+def join_sections(*sections: str) -> str:
+    """The answer's parts (the model's text, the parties, the basis, the figures), the empty
+    ones left out, one blank line apart."""
+    return "\n\n".join(part.strip("\n").rstrip() for part in sections if part.strip())
+
+
 def append_basis(answer: str, basis: Sequence[Decisive], lang: str) -> str:
     """The decisive sentences verbatim under the model's explanation: the answer then always
     carries the passage's own terms, figures and lists, whatever the model made of them."""
     head = f"**{_BASIS_HEADING.get(lang, _BASIS_HEADING['en'])}**"
-    body = format_extractive(basis)
-    return (answer.rstrip() + "\n\n" if answer.strip() else "") + head + "\n" + body
+    return join_sections(answer, head + "\n" + format_extractive(basis))
 
 
 _SLOT_WORDS = {
@@ -579,7 +595,10 @@ class Advisor:
         self.glossary = load_glossary()
 
     def warm_up(self) -> None:
-        """Prepare the model for both languages' prompts, where the backend supports it."""
+        """Prepare the retriever (keyword index, document names, embedder) and the model
+        for both languages' prompts, where the backend supports it, so that the first
+        question waits for neither."""
+        self.retriever.warm_up()
         warm = getattr(self.llm, "warm_up", None)
         if callable(warm):
             warm(
@@ -657,17 +676,12 @@ class Advisor:
             yield SourcesEvent(tuple(passages), result.sources_s)
             label = extractive_label(lang)
             parties = self._parties(standalone, ranked, lang)
+            picked = extractive_pick(ranked, lang)
             if parties:
-                raw = format_parties(parties, lang)
-                rest = beyond_parties(choose(own_language_first(ranked, lang), 4, 600), parties)
-                raw = f"{raw}\n\n{format_extractive(rest)}" if rest else raw
+                rest = beyond_parties(picked, parties)
+                raw = join_sections(format_parties(parties, lang), format_extractive(rest))
             else:
-                picked = choose(
-                    own_language_first(ranked, lang), EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS
-                )
-                raw = format_extractive(picked)
-                figures = figure_lines(picked, lang)
-                raw = f"{raw}\n\n{figures}" if figures else raw
+                raw = join_sections(format_extractive(picked), figure_lines(picked, lang))
             yield TokenEvent(f"{label}\n\n{raw}")
             self._finish(result, raw)
             if not result.refused:
@@ -700,11 +714,7 @@ class Advisor:
                 raise LLMError(f"the language model failed ({self.llm_label}): {exc}") from exc
             # the basis is quoted only in the answer's own language: an answer stays in one
             # language (an English answer over Chinese sources shows their text under Sources)
-            chosen = (
-                choose(mine, BASIS_SENTENCES, BASIS_CHARS, relative=BASIS_RELATIVE)
-                if self.config.basis
-                else []
-            )
+            chosen = extractive_pick(ranked, lang) if self.config.basis else []
             basis = [d for d in chosen if d.passage.lang == lang]
             if self.config.basis and not basis:
                 basis = own_language_basis(ranked, lang)
@@ -756,16 +766,13 @@ class Advisor:
             # questions whose passages give a year as a date)
             raw = ""
         if parties:  # an advisory answer's basis: each party's clauses, under its party
-            raw = (raw.rstrip() + "\n\n" if raw.strip() else "") + format_parties(
-                parties, result.lang
-            )
+            raw = join_sections(raw, format_parties(parties, result.lang))
             rest = beyond_parties(basis, parties)
             if rest:
                 raw = append_basis(raw, rest, result.lang)
         elif basis:
             raw = append_basis(raw, basis, result.lang)
-        if figures:
-            raw = (raw.rstrip() + "\n\n" if raw.strip() else "") + figures
+        raw = join_sections(raw, figures)
         raw, dropped = drop_unsupported_figures(
             raw, result.contexts, [result.question, result.standalone_question]
         )

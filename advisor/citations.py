@@ -25,9 +25,13 @@ if TYPE_CHECKING:
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]】］]")
 # Sentence boundaries; a marker right after the end punctuation stays with its sentence.
 _NOT_MARKER = r"(?!\s*[\[【［]\s*\d)"
-_SENTENCE_END = re.compile(rf"(?<=[。！？；!?;]){_NOT_MARKER}|(?<=[.\]])\s+{_NOT_MARKER}|\n+")
+# "1. order classes;" is a numbered item, not a sentence "1." (1- or 2-digit label only)
+_NOT_LABEL = r"(?<!\b\d\.)(?<!\b\d\d\.)"
+_SENTENCE_END = re.compile(
+    rf"(?<=[。！？；!?;]){_NOT_MARKER}|(?<=[.\]]){_NOT_LABEL}\s+{_NOT_MARKER}|\n+"
+)
 _SENTENCE_END_KEEP = re.compile(
-    rf"(?<=[。！？；!?;]){_NOT_MARKER}|(?<=[.\]])(?=\s){_NOT_MARKER}|(?<=\n)"
+    rf"(?<=[。！？；!?;]){_NOT_MARKER}|(?<=[.\]]){_NOT_LABEL}(?=\s){_NOT_MARKER}|(?<=\n)"
 )
 # "1." "2)" "（一）" "- " at the start of a line: list labels, not claims
 _LIST_LABEL = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)、]|[（(][一二三四五六七八九十\d]{1,3}[)）])\s*")

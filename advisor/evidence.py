@@ -283,6 +283,84 @@ def choose(
     return chosen
 
 
+#: a sentence that opens a list: "…行使下列权利：", "…按照下列顺序清偿:", "…the following:"
+_LIST_HEAD = re.compile(r"(?:下列|以下|如下|the following)[^。.!?！？]{0,40}[：:]|[：:]\s*$", re.I)
+#: an item of a list: （一） (1) 1. 1、 a) - •
+_LIST_ITEM = re.compile(
+    r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、)](?!\d)|[a-h][.)]\s|[-•·]\s)"
+)
+_ARTICLE_START = re.compile(r"^\s*第[零〇一二三四五六七八九十百千两\d]+条")
+#: a list is quoted whole up to this many items and characters
+MAX_LIST_ITEMS, MAX_LIST_CHARS = 12, 900
+#: only the lists of sentences scoring this share of the best are completed
+LIST_RELATIVE = 0.75
+
+
+def _list_span(sentences: Sequence[str], position: int) -> tuple[int, int] | None:
+    """The head and the end (exclusive) of the list that the sentence at ``position`` opens or
+    belongs to, or None."""
+    head = position
+    if _LIST_ITEM.match(sentences[position]):
+        while head > 0 and _LIST_ITEM.match(sentences[head - 1]):
+            head -= 1
+        head -= 1  # the sentence before the first item opens the list
+        if head < 0:
+            return None
+    if not _LIST_HEAD.search(sentences[head]):
+        return None
+    end = head + 1
+    while end < len(sentences):
+        if _LIST_ITEM.match(sentences[end]):
+            end += 1
+        elif (
+            end > head + 1
+            and end + 1 < len(sentences)
+            and _LIST_ITEM.match(sentences[end + 1])
+            and not _LIST_HEAD.search(sentences[end])  # the next list ("…下列义务：（一）")
+            and not _ARTICLE_START.match(sentences[end])
+        ):
+            end += 1  # an item's second sentence: the list goes on after it
+        else:
+            break
+    return (head, end) if end > head + 1 else None
+
+
+def complete_lists(
+    chosen: Sequence[Decisive],
+    max_items: int = MAX_LIST_ITEMS,
+    max_chars: int = MAX_LIST_CHARS,
+) -> list[Decisive]:
+    """``chosen`` with every list it quotes in part quoted whole: the head and each item in the
+    passage's order. A law's "下列权利：（一）…（七）" answers "哪些"; its first item alone
+    answers nothing. Items beyond the limits are left out (the passage is cited). Only the
+    lists of the close seconds of the best sentence are completed."""
+    out = list(chosen)
+    have = {(d.passage.chunk_id, d.position) for d in chosen}
+    done: set[tuple[str, int]] = set()
+    floor = LIST_RELATIVE * max((d.score for d in chosen), default=0.0)
+    for d in chosen:
+        if d.score < floor:
+            continue  # a weaker sentence's list ("…应当履行下列义务：") is not the answer
+        sentences = split_sentences(d.passage.text)
+        if d.position >= len(sentences):
+            continue
+        span = _list_span(sentences, d.position)
+        if span is None or (d.passage.chunk_id, span[0]) in done:
+            continue
+        done.add((d.passage.chunk_id, span[0]))
+        used = 0
+        for position in range(span[0], min(span[1], span[0] + 1 + max_items)):
+            text = sentences[position]
+            used += len(text)
+            if used > max_chars:
+                break
+            if (d.passage.chunk_id, position) in have:
+                continue
+            have.add((d.passage.chunk_id, position))
+            out.append(Decisive(text, d.passage, position, 0.0, d.slot_ok, 0.0))
+    return out
+
+
 def assess_support(
     question: str,
     sentences: Sequence[Decisive],

@@ -46,10 +46,12 @@ def session_advisor(service: AdvisorService, kbs: list[str] | None = None) -> An
             advisor.warm_up()  # both languages' system prompts into the prompt cache
             status.update(label="模型已就绪 Model ready", state="complete")
             return advisor
-    if "embeddings" not in service._components:
-        with st.spinner("正在加载嵌入模型 Loading the embedding model…"):
-            _ = service.embeddings
-    return service.advisor(kbs, backend=backend, top_k=session_top_k(service))
+    first = "embeddings" not in service._components
+    advisor = service.advisor(kbs, backend=backend, top_k=session_top_k(service))
+    if first:
+        with st.spinner("正在准备检索 Preparing search (index and embedding model)…"):
+            advisor.warm_up()  # the first question then waits for neither
+    return advisor
 
 
 def render_sources(record: dict[str, Any]) -> None:

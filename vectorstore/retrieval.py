@@ -199,6 +199,14 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.dedupe_threshold = dedupe_threshold
 
+    def warm_up(self) -> None:
+        """Build what the first search would wait for: each knowledge base's keyword index
+        and document names (seconds on a large collection) and the embedding model."""
+        for source in self.sources:
+            source.sync()
+            source.document_names()
+        self.embeddings.embed_query("warm-up 预热")
+
     def retrieve(
         self,
         query: str,

@@ -389,3 +389,48 @@ def test_the_basis_falls_back_to_the_answer_language() -> None:
     unrelated = passage("The weather in spring is mild.", 2, "en")
     ranked, _ = decisive_sentences(question, [zh, unrelated], "en", terms)
     assert own_language_basis(ranked, "en") == [], "no weak sentence is quoted as the basis"
+
+
+def test_the_model_answer_quotes_what_the_extractive_answer_holds_and_whole_lists(
+    service, tmp_path: Path
+) -> None:
+    """The basis under a model's answer is the extractive backend's pick, and a list it
+    quotes in part is quoted whole: a vague model answer loses none of the law's items."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "教育法.md").write_text(
+        "# 中华人民共和国教育法\n\n## 第四章 学校及其他教育机构\n\n"
+        "第二十九条 学校及其他教育机构行使下列权利：\n（一）按照章程自主管理；\n"
+        "（二）组织实施教育教学活动；\n（三）招收学生或者其他受教育者；\n"
+        "（四）对受教育者进行学籍管理，实施奖励或者处分；\n（五）聘任教师及其他职工；\n"
+        "（六）拒绝任何组织和个人对教育教学活动的非法干涉。\n\n"
+        "第三十条 学校及其他教育机构应当履行下列义务：\n（一）遵守法律、法规；\n"
+        "（二）维护受教育者、教师及其他职工的合法权益。\n",
+        encoding="utf-8",
+    )
+    assert service.ingest([folder]).ok
+    question = "按照教育法，学校及其他教育机构可以行使哪些权利？"
+    service.use_chat_model(None, "extractive (no LLM)")
+    extractive = service.advisor().answer(question)
+    advisor, _ = make_advisor(service, ["学校可以自主管理[1]。"])
+    answer = advisor.answer(question)
+    assert not extractive.refused and not answer.refused, answer.answer
+    for item in ("自主管理", "招收学生", "学籍管理", "聘任教师", "非法干涉"):
+        assert item in extractive.answer and item in answer.answer, answer.answer
+    lines = {line for line in extractive.answer.splitlines() if line.startswith("- ")}
+    basis = answer.answer.partition("**依据（原文）**")[2]
+    assert lines <= set(basis.splitlines()), "the model's answer keeps the extractive facts"
+    assert "遵守法律" not in basis, "the next article's list is not part of the answer"
+
+
+def test_warm_up_builds_the_keyword_index_before_the_first_question(kb_service) -> None:
+    """The first question used to wait seconds for the keyword index (docs/BENCHMARKS.md,
+    answer latency): the app's warm-up builds it, with the document names."""
+    kb_service.use_chat_model(None, "extractive (no LLM)")
+    advisor = kb_service.advisor()
+    source = advisor.retriever.sources[0]
+    assert not source.keywords.versions, "nothing is built before the warm-up"
+    advisor.warm_up()
+    assert source.keywords.versions == kb_service.knowledge_base().committed_versions()
+    assert len(source.keywords.versions) == len(DOCS)
+    assert len(source.document_names()) == len(DOCS)

@@ -9,6 +9,7 @@ from advisor.chain import drop_unsupported_figures, explain_refusal
 from advisor.evidence import (
     assess_support,
     choose,
+    complete_lists,
     decisive_sentences,
     holds_slot,
     question_slot,
@@ -180,3 +181,48 @@ def test_an_english_refusal_names_chinese_sections_by_their_article_only() -> No
     english = explain_refusal(question, support, passages, "en")
     assert "are about 条例 (Article 16); framework_zh, but none states the period" in english
     assert "推动共同发展" not in english and "第十六条" not in english
+
+
+_RIGHTS = (
+    "第二十九条 学校及其他教育机构行使下列权利：\n（一）按照章程自主管理；\n"
+    "（二）组织实施教育教学活动；\n（三）招收学生或者其他受教育者；\n"
+    "（四）对受教育者进行学籍管理，实施奖励或者处分；\n（五）聘任教师及其他职工；\n"
+    "（六）拒绝任何组织和个人对教育教学活动的非法干涉。\n"
+    "第三十条 学校及其他教育机构应当履行下列义务：\n（一）遵守法律、法规；"
+)
+
+
+def test_a_list_quoted_in_part_is_quoted_whole_and_stops_at_its_end() -> None:
+    question = "学校及其他教育机构依法可以行使哪些权利？"
+    ranked, _ = decisive_sentences(question, [passage(_RIGHTS, 1)], "zh")
+    head = next(d for d in ranked if d.text.startswith("第二十九条"))
+    first = next(d for d in ranked if d.text.startswith("（一）按照章程"))
+    for picked in ([head], [first], [head, first]):  # the head, an item, or both were chosen
+        texts = [d.text for d in sorted(complete_lists(picked), key=lambda d: d.position)]
+        assert texts[0].startswith("第二十九条") and len(texts) == 7, texts
+        assert texts[-1].startswith("（六）拒绝") and "非法干涉" in texts[-1]
+        assert not any("义务" in t or "遵守法律" in t for t in texts), "the next article's list"
+    # each sentence once, the limits hold, and a sentence outside a list brings nothing
+    assert len(complete_lists([head, first])) == 7
+    assert len(complete_lists([head], max_items=3)) == 4
+    plain = passage("校企合作应当遵循平等自愿、互利共赢的原则。企业可以接收学生实习。", 2)
+    ranked, _ = decisive_sentences("校企合作遵循什么原则？", [plain], "zh")
+    assert complete_lists(ranked[:1]) == ranked[:1]
+
+
+def test_an_inline_list_and_an_english_list_are_completed() -> None:
+    inline = passage(
+        "对民办学校的财产按照下列顺序清偿：（一）应退学费；（二）应发工资；（三）偿还其他债务。", 1
+    )
+    ranked, _ = decisive_sentences("民办学校按什么顺序清偿？", [inline], "zh")
+    texts = [d.text for d in complete_lists(ranked[:1])]
+    assert any("学费" in t for t in texts) and any("其他债务" in t for t in texts), texts
+    english = passage(
+        "Enterprises may cooperate in the following forms:\n1. order classes;\n"
+        "2. apprenticeships;\n3. shared training bases.\nOther rules apply.",
+        2,
+        lang="en",
+    )
+    ranked, _ = decisive_sentences("In what forms may enterprises cooperate?", [english], "en")
+    texts = " ".join(d.text for d in complete_lists(ranked[:1]))
+    assert "apprenticeships" in texts and "training bases" in texts and "Other rules" not in texts
