@@ -161,11 +161,15 @@ _MONTHS = "January February March April May June July August September October N
 _REL_EN = {"以上": "at least ", "以下": "at most ", "以内": "within "}
 
 
+_BARE_MAGNITUDE = re.compile(r"[十百千][十百千万亿]*")
+
+
 def _value(text: str) -> float | None:
     text = text.replace(",", "").replace("，", "")
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
         return float(text)
-    if not _CN_HAS_DIGIT.search(text) and text not in ("十", "百", "千"):
+    # 十, 百 and 十万, 千万 are numbers without a digit character; 万 or 亿 alone (数万元) is not
+    if not _CN_HAS_DIGIT.search(text) and not _BARE_MAGNITUDE.fullmatch(text):
         return None
     value = _chinese_value(text)
     return None if value is None else float(value)

@@ -40,6 +40,9 @@ def test_only_figures_above_ten_absent_from_the_evidence_are_unsupported() -> No
     ("sentence", "expected"),
     [
         ("处一万元以上五万元以下的罚款", [("10,000 to 50,000 yuan", "一万元以上五万元以下")]),
+        # 十万 holds no digit character and is a number; 数万 is none
+        ("处以五万元以上十万元以下的罚款", [("50,000 to 100,000 yuan", "五万元以上十万元以下")]),
+        ("奖励十万元，另收数万元费用", [("100,000 yuan", "十万元")]),
         ("公示期不少于十五日", [("15 days", "十五日")]),
         ("2022年5月1日起施行", [("1 May 2022", "2022年5月1日")]),
         ("修订后共八章六十九条", [("8 chapters", "八章"), ("69 articles", "六十九条")]),
