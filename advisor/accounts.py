@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from advisor.errors import AdvisorError
+from advisor.errors import AccountError
 from advisor.sqlite import connect, create
 
 ROLES = ("admin", "member")
@@ -61,10 +61,6 @@ CREATE TABLE IF NOT EXISTS address_failures (
     last_at REAL NOT NULL
 );
 """
-
-
-class AccountError(AdvisorError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)

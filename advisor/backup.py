@@ -30,15 +30,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from advisor.errors import AdvisorError, ConfigError
+from advisor.errors import BackupError, ConfigError
 from vectorstore.store import StoredChunk
 
 FORMAT = "advisor-backup/1"
 Progress = Callable[[str], None]
-
-
-class BackupError(AdvisorError):
-    pass
 
 
 #: the SQLite databases of the data dir and the tables whose rows a restore verifies

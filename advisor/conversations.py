@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from advisor.errors import ConversationNotFoundError
 from advisor.sqlite import connect, create
 
 SCHEMA = """
@@ -72,10 +73,6 @@ class Message:
     created_at: str
     rating: int | None = None  # 1 up, 0 down, None not rated
     comment: str = ""
-
-
-class ConversationNotFoundError(KeyError):
-    pass
 
 
 class ConversationStore:

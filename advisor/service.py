@@ -15,14 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.errors import ConfigError, InputFileError, KnowledgeBaseError
+from advisor.errors import ConfigError, InputFileError, boundary
 from advisor.settings import Settings
 from ingest.pipeline import IngestOptions, IngestPipeline, IngestProgress, IngestReport
 from vectorstore.retrieval import HybridRetriever, SearchableKB
 from vectorstore.store import (
     DocumentRecord,
     KnowledgeBase,
-    StoreError,
     list_knowledge_bases,
     open_chroma_client,
     pid_alive,
@@ -105,22 +104,18 @@ class AdvisorService:
 
     def _open_chroma(self) -> ClientAPI:
         s = self.settings
-        try:
+        with boundary():
             if s.chroma_url:
                 return open_chroma_client(url=s.chroma_url)
             s.chroma_dir.mkdir(parents=True, exist_ok=True)
             return open_chroma_client(path=str(s.chroma_dir))
-        except StoreError as exc:
-            raise KnowledgeBaseError(str(exc)) from exc
 
     def knowledge_base(self, name: str | None = None, *, create: bool = True) -> KnowledgeBase:
         name = name or self.settings.kb
         with self._lock:
             if name not in self._kbs:
-                try:
+                with boundary():
                     self._kbs[name] = KnowledgeBase(self.chroma, name, create=create)
-                except StoreError as exc:
-                    raise KnowledgeBaseError(str(exc)) from exc
             return self._kbs[name]
 
     def list_knowledge_bases(self, *, private: bool = True) -> list[str]:
@@ -139,13 +134,12 @@ class AdvisorService:
         return kb
 
     def list_documents(self, kb: str | None = None) -> list[DocumentRecord]:
-        return self.knowledge_base(kb, create=False).list_documents()
+        with boundary():
+            return self.knowledge_base(kb, create=False).list_documents()
 
     def delete_document(self, doc: str, kb: str | None = None) -> DocumentRecord:
-        try:
+        with boundary():
             return self.knowledge_base(kb, create=False).delete_document(doc)
-        except StoreError as exc:
-            raise KnowledgeBaseError(str(exc)) from exc
 
     def ingest_options(self, **overrides: object) -> IngestOptions:
         s = self.settings

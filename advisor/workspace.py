@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.errors import AdvisorError, InputFileError
+from advisor.errors import InputFileError, NotFoundError
 from advisor.sqlite import connect, create
 from vectorstore.retrieval import RetrievalFilter
 from vectorstore.store import DocumentNotFoundError, DocumentRecord
@@ -44,13 +44,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs(owner, created_at);
 """
-
-
-class NotFoundError(AdvisorError, KeyError):
-    """Not this user's (or no such) plan or result: the same answer either way."""
-
-    def __str__(self) -> str:
-        return f"没有这个方案或结果 No such plan or result: {self.args[0] if self.args else ''}"
 
 
 def plans_kb_name(owner: str) -> str:

@@ -42,6 +42,7 @@ from pages.common import (
     outcome_rows,
     save_uploads,
     session_advisor,
+    show_error,
     too_many_files,
     user_name,
 )
@@ -156,7 +157,7 @@ with plans_tab:
             try:
                 added = workspace.add_plans(paths, progress=ingest_progress)
             except AdvisorError as exc:
-                st.error(str(exc))
+                show_error(exc)
             else:
                 ingest_progress.done()
                 if added.failed:
@@ -186,7 +187,7 @@ with plans_tab:
             try:
                 workspace.delete_plan(gone)
             except AdvisorError as exc:  # already deleted (another tab)
-                st.error(str(exc))
+                show_error(exc)
             else:
                 st.rerun()
 
@@ -264,7 +265,7 @@ with batch_tab:
                 cancel.empty()
             except AdvisorError as exc:
                 state["status"] = "idle"
-                st.error(str(exc))
+                show_error(exc)
 
     records = state["records"]
     if state["status"] == "cancelled":
@@ -305,12 +306,13 @@ with review_tab:
             bar.progress(len(steps) / total, text=f"{len(steps)}/{total} · {key}")
 
         try:
-            session_advisor(service)  # loads the session's model with a visible status
+            # the session's backend and top-k, loaded with a visible status
+            advisor = session_advisor(service)
             report = review_passages(
-                service, plan_label(plan_doc), workspace.plan_passages(plan_doc), progress=step
+                advisor, plan_label(plan_doc), workspace.plan_passages(plan_doc), progress=step
             )
         except AdvisorError as exc:
-            st.error(str(exc))
+            show_error(exc)
         else:
             workspace.save_result("review", report.plan, report.to_json())
             st.session_state["review"] = {

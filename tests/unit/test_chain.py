@@ -11,8 +11,8 @@ import pytest
 from advisor.chain import FinalEvent, TokenEvent, excerpt, format_sources
 from advisor.citations import check_citations
 from prompts import load_prompt, prompt_names, render_prompt
-from tests.contract import ANSWER_RECORD_FIELDS, CITATION_FIELDS, CONTEXT_FIELDS
-from tests.fakes import QueuedFakeChat, make_passage
+from tests.support.contract import ANSWER_RECORD_FIELDS, CITATION_FIELDS, CONTEXT_FIELDS
+from tests.support.fakes import QueuedFakeChat, make_passage
 from vectorstore.retrieval import Passage, RetrievalFilter
 
 DOCS = {
