@@ -154,7 +154,7 @@ lint: $(STAMP_CORE) $(STAMP_LLM) $(STAMP_DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@# a package folder with no Python yet (prompts/ may hold only templates) is skipped
-	$(VENV)/bin/mypy $$(for pkg in advisor ingest vectorstore prompts pages; do \
+	$(VENV)/bin/mypy $$(for pkg in advisor ingest vectorstore prompts textrules pages; do \
 	  compgen -G "$$pkg/*.py" >/dev/null && echo "$$pkg"; done)
 
 # The own question set over its corpus: the starter corpus, the shared laws, the eval-only

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import BackupError, ConfigError
+from advisor.kbnames import is_temporary_plan_kb
 from vectorstore.store import StoredChunk
 
 FORMAT = "advisor-backup/1"
@@ -83,10 +84,6 @@ class BackupSummary:
         return self.databases.get("accounts.sqlite3", {}).get("users", 0)
 
 
-def _is_temporary(name: str) -> bool:
-    return name.startswith("plan-")
-
-
 def backup(service: Any, out: Path, *, progress: Progress | None = None) -> BackupSummary:
     if not out.name.endswith(".tar.gz"):
         raise ConfigError("the backup file name must end in .tar.gz")
@@ -95,7 +92,7 @@ def backup(service: Any, out: Path, *, progress: Progress | None = None) -> Back
     with tempfile.TemporaryDirectory(prefix="advisor-backup-") as folder_name:
         folder = Path(folder_name)
         for name in service.list_knowledge_bases():
-            if _is_temporary(name):
+            if is_temporary_plan_kb(name):
                 continue
             kb = service.knowledge_base(name)
             kb.repair()  # finish or roll back an interrupted write before reading

@@ -41,8 +41,9 @@ from advisor.injection import is_instruction
 from advisor.numbers import english_figures, known_figures, unsupported_figures
 from advisor.parties import PartyClause, format_parties, is_advisory, party_clauses
 from advisor.schemas import Answer
-from ingest.lang import HAN_RUN, detect_lang
+from ingest.lang import detect_lang
 from prompts import load_prompt, render_prompt
+from textrules import HAN_RUN
 from vectorstore.keyword import tokenize
 from vectorstore.retrieval import HybridRetriever, Passage, RetrievalFilter
 
@@ -529,7 +530,7 @@ def drop_unsupported_figures(
     return "".join(kept), dropped
 
 
-_CONTENT = re.compile(r"[\w\u4e00-\u9fff]")
+_CONTENT = re.compile(r"\w")  # a letter or digit of any script (Han included)
 
 
 def _has_content(text: str) -> bool:

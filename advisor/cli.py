@@ -262,7 +262,7 @@ def _print_report(report: IngestReport, kb_name: str, *, as_json: bool) -> None:
 
 def _cmd_kb(args: argparse.Namespace, service: AdvisorService) -> int:
     if args.kb_command == "list":
-        from advisor.workspace import is_private_kb
+        from advisor.kbnames import is_private_kb
 
         rows = []
         for name in service.list_knowledge_bases():

@@ -30,6 +30,7 @@ from advisor.citations import quotable, split_sentences
 from advisor.errors import ConfigError, InputFileError
 from advisor.schemas import Citation
 from ingest.lang import detect_lang
+from textrules import CJK
 from vectorstore.retrieval import Passage
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ class PlanSentence:
     page: int | None
 
 
-_CJK = r"\u3400-\u9fff\uff00-\uffef\u3000-\u303f“”‘’"
+_CJK = f"{CJK}“”‘’"
 #: a line break inside Chinese running text is a wrap of the PDF's layout, not a boundary
 _CJK_WRAP = re.compile(rf"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}\d])")
 _LATIN_WRAP = re.compile(r"(?<=[A-Za-z,;])[ \t]*\n[ \t]*(?=[a-z(])")

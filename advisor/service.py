@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.errors import ConfigError, InputFileError, boundary
+from advisor.kbnames import TEMP_PLAN_PREFIX, is_private_kb, is_temporary_plan_kb
 from advisor.settings import Settings
 from ingest.pipeline import IngestOptions, IngestPipeline, IngestProgress, IngestReport
 from vectorstore.retrieval import HybridRetriever, SearchableKB
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: temporary plan knowledge bases: ``plan-<host tag>-<pid>-<random>``
-TEMP_PLAN_PREFIX = "plan-"
 _HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:8]
 _ACTIVE_PLAN_SCOPES: set[str] = set()
 
@@ -120,8 +119,6 @@ class AdvisorService:
 
     def list_knowledge_bases(self, *, private: bool = True) -> list[str]:
         """Every knowledge base; without ``private``, not users' plan spaces."""
-        from advisor.workspace import is_private_kb
-
         names = list_knowledge_bases(self.chroma)
         return names if private else [n for n in names if not is_private_kb(n)]
 
@@ -315,7 +312,7 @@ class AdvisorService:
         that made them; another host's are left to that host."""
         swept = []
         for name in list_knowledge_bases(self.chroma):
-            if not name.startswith(TEMP_PLAN_PREFIX) or not _temporary_plan_is_orphaned(name):
+            if not is_temporary_plan_kb(name) or not _temporary_plan_is_orphaned(name):
                 continue
             try:
                 self.forget_knowledge_base(name).drop()

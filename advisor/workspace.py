@@ -10,7 +10,6 @@ query by owner, so a document id or job id of somebody else is simply "not found
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import uuid
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.errors import InputFileError, NotFoundError
+from advisor.kbnames import plans_kb_name
 from advisor.sqlite import connect, create
 from vectorstore.retrieval import RetrievalFilter
 from vectorstore.store import DocumentNotFoundError, DocumentRecord
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from advisor.service import AdvisorService
     from ingest.pipeline import IngestProgress, IngestReport
 
-PLANS_PREFIX = "plans-"
 JOB_KINDS = ("batch", "review")
 
 SCHEMA = """
@@ -44,16 +43,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs(owner, created_at);
 """
-
-
-def plans_kb_name(owner: str) -> str:
-    """The knowledge base that holds ``owner``'s plans (a digest: names may be Chinese)."""
-    return PLANS_PREFIX + hashlib.sha256(owner.encode("utf-8")).hexdigest()[:16]
-
-
-def is_private_kb(name: str) -> bool:
-    """A user's plans or a temporary plan scope: never listed as a shared knowledge base."""
-    return name.startswith((PLANS_PREFIX, "plan-"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
+from textrules import HAN_RUN
+
 log = logging.getLogger(__name__)
 
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*|\d+(?:\.\d+)?")
 # Function words that carry no topic; one string each so the lists stay readable.
 _EN_STOP = frozenset(
@@ -54,7 +55,7 @@ def tokenize(text: str) -> list[str]:
         word = match.group().lower().strip("'-")
         if word and word not in _EN_STOP:
             terms.append(_stem(word))
-    han_runs = _HAN_RUN.findall(text)
+    han_runs = HAN_RUN.findall(text)
     if han_runs:
         jieba = jieba_module()
         for run in han_runs:

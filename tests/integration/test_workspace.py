@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from advisor.errors import NotFoundError
+from advisor.kbnames import is_private_kb, plans_kb_name
 from advisor.review import ReviewReport, review_passages, write_report
 from advisor.service import AdvisorService
 from advisor.settings import Settings
-from advisor.workspace import is_private_kb, plans_kb_name
 from tests.support.pdfgen import write_docx
 from tests.support.plans import GAPPED, GAPPED_EXPECTED, as_docx_blocks
 

@@ -1,7 +1,8 @@
 """DESIGN's layering and the error tree, checked on the source (AST) rather than trusted:
 
-- ``ingest`` and ``vectorstore`` never import each other or ``advisor``; ``prompts`` imports
-  none of the three; only ``app.py`` and ``pages/`` import streamlit;
+- ``ingest`` and ``vectorstore`` never import each other or ``advisor``; ``prompts`` and
+  ``textrules`` (the shared script ranges and numerals) import none of the project's
+  packages; only ``app.py`` and ``pages/`` import streamlit;
 - no module imports another top-level package's private name (``from x import _y``);
 - ``bench/`` and ``scripts/`` import nothing from ``tests`` but ``tests.support``;
 - every exception class the product defines is in ``advisor/errors.py`` or under the root of
@@ -22,12 +23,13 @@ import pytest
 from advisor.errors import AdvisorError, boundary, translate
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("advisor", "ingest", "vectorstore", "prompts", "pages")
+PACKAGES = ("advisor", "ingest", "vectorstore", "prompts", "textrules", "pages")
 #: package -> the top-level packages it must not import
 FORBIDDEN = {
     "ingest": {"vectorstore", "advisor", "pages", "streamlit"},
     "vectorstore": {"ingest", "advisor", "pages", "streamlit"},
     "prompts": {"ingest", "vectorstore", "advisor", "pages", "streamlit"},
+    "textrules": {"ingest", "vectorstore", "advisor", "prompts", "pages", "streamlit"},
     "advisor": {"pages", "streamlit"},
 }
 LIBRARY_ROOTS = {"ingest": "IngestError", "vectorstore": "StoreError", "prompts": "PromptError"}
@@ -136,3 +138,17 @@ def test_a_bug_is_not_dressed_up_as_a_user_error() -> None:
     assert translate(ValueError("x")) is None
     with pytest.raises(ValueError), boundary():
         raise ValueError("a bug")
+
+
+def test_the_han_range_is_defined_once() -> None:
+    """The Han range had five definitions with different ranges; now textrules holds it."""
+    import re
+
+    pattern = re.compile(r"\\u4e00")  # the escape as written in a range, not the character
+    holders = [
+        str(path.relative_to(ROOT))
+        for folder in ("advisor", "ingest", "vectorstore", "pages")
+        for path in (ROOT / folder).rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert holders == []
