@@ -36,6 +36,7 @@ from vectorstore.retrieval import Passage
 if TYPE_CHECKING:
     from advisor.chain import Advisor
     from advisor.service import AdvisorService
+    from vectorstore.store import KnowledgeBase
 
 RUBRIC_PATH = Path(__file__).resolve().parent / "data" / "rubric.toml"
 REPORT_SUFFIXES = (".json", ".md", ".docx")
@@ -385,7 +386,7 @@ def review_passages(
     return ReviewReport(plan=plan_name, lang=lang, dimensions=results, llm=advisor.llm_label)
 
 
-def kb_passages(kb: Any, where: dict[str, Any] | None = None) -> list[Passage]:
+def kb_passages(kb: KnowledgeBase, where: dict[str, Any] | None = None) -> list[Passage]:
     """The committed chunks of ``kb`` (optionally filtered) as passages, in document order:
     a plan as the grader reads it."""
     chunks = sorted(

@@ -10,11 +10,12 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from advisor.components import Lazy, build_chat_model, build_embeddings, build_store
 from advisor.errors import ConfigError, InputFileError, boundary
 from advisor.kbnames import TEMP_PLAN_PREFIX, is_private_kb, is_temporary_plan_kb
 from advisor.settings import Settings
@@ -24,7 +25,6 @@ from vectorstore.store import (
     DocumentRecord,
     KnowledgeBase,
     list_knowledge_bases,
-    open_chroma_client,
     pid_alive,
 )
 
@@ -70,44 +70,45 @@ class AdvisorService:
         self._kbs: dict[str, KnowledgeBase] = {}
         self._searchable: dict[str, SearchableKB] = {}
         self._llm_label: str | None = None
-        self._components: dict[str, Any] = {}
+        # each part built on first use (advisor/components.py), typed, exactly once
+        lock = self._lock
+        self._embeddings: Lazy[E5Embeddings] = Lazy(build_embeddings, lock)
+        self._chroma: Lazy[ClientAPI] = Lazy(lambda: build_store(self.settings), lock)
+        self._chat_models: dict[str, Lazy[BaseChatModel | None]] = {}
+        self._accounts: Lazy[AccountStore] = Lazy(self._build_accounts, lock)
+        self._conversations: Lazy[ConversationStore] = Lazy(self._build_conversations, lock)
+        self._jobs: Lazy[JobStore] = Lazy(self._build_jobs, lock)
         if embeddings is not None:
-            self._components["embeddings"] = embeddings
+            self._embeddings.set(embeddings)
         if client is not None:
-            self._components["chroma"] = client
+            self._chroma.set(client)
 
     def use_chat_model(self, chat_model: BaseChatModel | None, label: str) -> None:
         """Answer with ``chat_model`` instead of the configured backend (tests, embedding)."""
         with self._lock:
-            self._components["chat_model"] = chat_model
+            self._chat_model_for(self.settings.llm).set(chat_model)
             self._llm_label = label
 
-    # Components are built lazily, on first use, exactly once even when several threads
-    # (Streamlit sessions) ask at the same moment.
+    def use_embeddings(self, embeddings: E5Embeddings) -> None:
+        """Embed with ``embeddings`` (tests share one model across services)."""
+        self._embeddings.set(embeddings)
 
-    def _component(self, name: str, build: Callable[[], Any]) -> Any:
-        with self._lock:
-            if name not in self._components:
-                self._components[name] = build()
-            return self._components[name]
+    def model_loaded(self, backend: str | None = None) -> bool:
+        """Whether ``backend``'s chat model (the configured one by default) is built."""
+        lazy = self._chat_models.get(backend or self.settings.llm)
+        return lazy is not None and lazy.built
+
+    @property
+    def embeddings_loaded(self) -> bool:
+        return self._embeddings.built
 
     @property
     def embeddings(self) -> E5Embeddings:
-        from vectorstore.embeddings import E5Embeddings
-
-        return self._component("embeddings", E5Embeddings)
+        return self._embeddings.get()
 
     @property
     def chroma(self) -> ClientAPI:
-        return self._component("chroma", self._open_chroma)
-
-    def _open_chroma(self) -> ClientAPI:
-        s = self.settings
-        with boundary():
-            if s.chroma_url:
-                return open_chroma_client(url=s.chroma_url)
-            s.chroma_dir.mkdir(parents=True, exist_ok=True)
-            return open_chroma_client(path=str(s.chroma_dir))
+        return self._chroma.get()
 
     def knowledge_base(self, name: str | None = None, *, create: bool = True) -> KnowledgeBase:
         name = name or self.settings.kb
@@ -176,11 +177,16 @@ class AdvisorService:
 
     # ------------------------------------------------------------------ answering
 
+    def _chat_model_for(self, backend: str) -> Lazy[BaseChatModel | None]:
+        with self._lock:
+            if backend not in self._chat_models:
+                settings = self.settings.model_copy(update={"llm": backend})
+                self._chat_models[backend] = Lazy(lambda: build_chat_model(settings), self._lock)
+            return self._chat_models[backend]
+
     @property
     def chat_model(self) -> BaseChatModel | None:
-        from advisor.llm import build_chat_model
-
-        return self._component("chat_model", lambda: build_chat_model(self.settings))
+        return self._chat_model_for(self.settings.llm).get()
 
     @property
     def llm_label(self) -> str:
@@ -216,7 +222,7 @@ class AdvisorService:
         """An advisor over ``kbs``; ``backend`` (local / openai / extractive) and ``top_k``
         override the settings, e.g. for one browser session."""
         from advisor.chain import Advisor, ChainConfig
-        from advisor.llm import build_chat_model, describe_llm
+        from advisor.llm import describe_llm
 
         config = ChainConfig(
             top_k=top_k or self.settings.top_k,
@@ -229,47 +235,49 @@ class AdvisorService:
         if backend is None or backend == self.settings.llm:
             chat_model, label = self.chat_model, self.llm_label
         else:
-            settings = self.settings.model_copy(update={"llm": backend})
-            chat_model = self._component(
-                f"chat_model:{backend}", lambda: build_chat_model(settings)
-            )
-            label = describe_llm(settings)
+            chat_model = self._chat_model_for(backend).get()
+            label = describe_llm(self.settings.model_copy(update={"llm": backend}))
         return Advisor(chat_model, self.retriever(kbs), llm_label=label, config=config)
 
     @property
     def accounts(self) -> AccountStore:
         """Users and sessions, kept in SQLite under the data dir."""
+        return self._accounts.get()
+
+    def _build_accounts(self) -> AccountStore:
         from advisor.accounts import AccountStore
 
-        return self._component(
-            "accounts",
-            lambda: AccountStore(
-                self.settings.data_dir / "accounts.sqlite3",
-                session_hours=self.settings.session_hours,
-            ),
+        return AccountStore(
+            self.settings.data_dir / "accounts.sqlite3", session_hours=self.settings.session_hours
         )
 
     @property
     def conversations(self) -> ConversationStore:
         """Chat conversations, kept in SQLite under the data dir."""
+        return self._conversations.get()
+
+    def _build_conversations(self) -> ConversationStore:
         from advisor.conversations import ConversationStore
 
-        return self._component(
-            "conversations", lambda: ConversationStore(self.settings.data_dir / "app.sqlite3")
-        )
+        return ConversationStore(self.settings.data_dir / "app.sqlite3")
 
     @property
     def jobs(self) -> JobStore:
         """Batch and review results, per user, in the app database."""
+        return self._jobs.get()
+
+    def _build_jobs(self) -> JobStore:
         from advisor.workspace import JobStore
 
-        return self._component("jobs", lambda: JobStore(self.settings.data_dir / "app.sqlite3"))
+        return JobStore(self.settings.data_dir / "app.sqlite3")
 
     def workspace(self, owner: str) -> Workspace:
         """``owner``'s plans and results, and nobody else's."""
         from advisor.workspace import Workspace
 
-        return Workspace(self, owner)
+        return Workspace(
+            owner, kbs=_KnowledgeBases(self), jobs=self.jobs, shared_kb=self.settings.kb
+        )
 
     def delete_user(self, name: str) -> None:
         """Remove a user with their conversations, plans and results."""
@@ -322,3 +330,25 @@ class AdvisorService:
             swept.append(name)
             log.warning("dropped %s, left by a run that was killed", name)
         return swept
+
+
+class _KnowledgeBases:
+    """The service's knowledge bases as a workspace sees them (``workspace.KnowledgeBases``)."""
+
+    def __init__(self, service: AdvisorService) -> None:
+        self._service = service
+
+    def exists(self, name: str) -> bool:
+        return name in self._service.list_knowledge_bases()
+
+    def open(self, name: str) -> KnowledgeBase:
+        return self._service.knowledge_base(name, create=False)
+
+    def ingest_plans(
+        self, paths: list[Path], name: str, progress: IngestProgress | None
+    ) -> IngestReport:
+        options = self._service.ingest_options(kind="plan")
+        return self._service.ingest(paths, kb=name, options=options, progress=progress)
+
+    def drop(self, name: str) -> None:
+        self._service.forget_knowledge_base(name).drop()

@@ -49,14 +49,13 @@ def session_advisor(service: AdvisorService, kbs: list[str] | None = None) -> An
     """The advisor with this session's backend and top-k, loading what it needs with a
     visible status the first time (the local model takes a few seconds)."""
     backend = session_backend(service)
-    key = f"chat_model:{backend}" if backend != service.settings.llm else "chat_model"
-    if key not in service._components and backend != "extractive":
+    if not service.model_loaded(backend) and backend != "extractive":
         with st.status("正在加载模型 Loading the model…", expanded=False) as status:
             advisor = service.advisor(kbs, backend=backend, top_k=session_top_k(service))
             advisor.warm_up()  # both languages' system prompts into the prompt cache
             status.update(label="模型已就绪 Model ready", state="complete")
             return advisor
-    first = "embeddings" not in service._components
+    first = not service.embeddings_loaded
     advisor = service.advisor(kbs, backend=backend, top_k=session_top_k(service))
     if first:
         with st.spinner("正在准备检索 Preparing search (index and embedding model)…"):

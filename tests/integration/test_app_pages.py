@@ -41,7 +41,7 @@ def app_service(embeddings, tmp_path: Path, monkeypatch) -> AdvisorService:
     monkeypatch.setenv("ADVISOR_AUTH", "none")
 
     service = get_service()
-    service._components["embeddings"] = embeddings
+    service.use_embeddings(embeddings)
     doc = tmp_path / "order_class.md"
     doc.write_text(KB_TEXT, encoding="utf-8")
     assert service.ingest([doc]).ok
@@ -324,7 +324,7 @@ def accounts_service(embeddings, tmp_path: Path) -> AdvisorService:
     from pages.common import get_service
 
     service = get_service()  # ADVISOR_AUTH defaults to accounts
-    service._components["embeddings"] = embeddings
+    service.use_embeddings(embeddings)
     doc = tmp_path / "order_class.md"
     doc.write_text(KB_TEXT, encoding="utf-8")
     assert service.ingest([doc]).ok

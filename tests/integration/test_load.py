@@ -9,6 +9,7 @@ scenario, timed and with the bundled model, is bench/load.py."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from advisor.service import AdvisorService
 from advisor.settings import Settings
@@ -56,8 +57,8 @@ def test_a_crosstalk_would_be_seen(embeddings, tmp_path: Path) -> None:
     leaky_kb = "plans-everyone"
     original = Workspace.__init__
 
-    def leaky_init(self: Workspace, svc: AdvisorService, owner: str) -> None:
-        original(self, svc, owner)
+    def leaky_init(self: Workspace, owner: str, **parts: Any) -> None:
+        original(self, owner, **parts)
         self.kb_name = leaky_kb
 
     Workspace.__init__ = leaky_init  # type: ignore[method-assign]
