@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import ConversationNotFoundError
+from advisor.reports import cite_line
 from advisor.sqlite import connect, create
 
 SCHEMA = """
@@ -230,9 +231,7 @@ class ConversationStore:
                 lines += [f"## 问 · Q: {m.content}", ""]
                 continue
             lines += [m.content, ""]
-            for c in (m.record or {}).get("citations", []):
-                page = f", p. {c['page']}" if c.get("page") else ""
-                lines.append(f"- [{c['n']}] **{c['source']}**{page}: “{c['quote']}”")
+            lines += [f"- {cite_line(c)}" for c in (m.record or {}).get("citations", [])]
             if m.rating is not None:
                 lines += ["", f"<sub>{'👍' if m.rating else '👎'} {m.comment}</sub>"]
             lines.append("")
@@ -251,10 +250,7 @@ class ConversationStore:
                 continue
             document.add_paragraph(m.content)
             for c in (m.record or {}).get("citations", []):
-                page = f", p. {c['page']}" if c.get("page") else ""
-                document.add_paragraph(
-                    f"[{c['n']}] {c['source']}{page}: “{c['quote']}”", style="List Bullet"
-                )
+                document.add_paragraph(cite_line(c), style="List Bullet")
         buffer = io.BytesIO()
         document.save(buffer)
         return buffer.getvalue()

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor.citations import quotable, split_sentences
 from advisor.errors import ConfigError, InputFileError
+from advisor.reports import cite_line
 from advisor.schemas import Citation
 from ingest.lang import detect_lang
 from textrules import CJK
@@ -515,11 +516,7 @@ def coverage_chart(report: ReviewReport) -> bytes:
 
 
 def _sources(citations: Sequence[Citation]) -> list[str]:
-    lines = []
-    for c in citations:
-        page = f", p. {c.page}" if c.page else ""
-        lines.append(f"[{c.n}] {c.source}{page}: “{c.quote}”")
-    return lines
+    return [cite_line(c) for c in citations]
 
 
 def _page(e: Evidence, lang: str) -> str:

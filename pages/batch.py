@@ -20,13 +20,14 @@ import streamlit as st
 
 from advisor.batch import (
     QuestionItem,
-    answer_all,
     check_batch_size,
     read_questions,
+    run_batch,
     table_rows,
     write_results,
 )
 from advisor.errors import AdvisorError
+from advisor.reports import cite_line
 from advisor.review import (
     ReviewReport,
     coverage_chart,
@@ -113,8 +114,7 @@ def show_review(data: dict[str, Any], chart: bytes, files: dict[str, bytes], key
                 st.markdown(f"> {e['quote']}{page}")
             st.markdown(dim["recommendation"])
             for c in dim["citations"]:
-                page = f", p. {c['page']}" if c.get("page") else ""
-                st.caption(f"[{c['n']}] {c['source']}{page}: “{c['quote']}”")
+                st.caption(cite_line(c))
     columns = st.columns(len(REVIEW_MIMES))
     for column, (suffix, blob) in zip(columns, files.items(), strict=True):
         column.download_button(
@@ -250,16 +250,12 @@ with batch_tab:
                 progress = st.progress(0.0, text=f"0/{len(items)}")
                 advisor = session_advisor(service, kbs)
 
-                def answer_one(item: QuestionItem) -> dict[str, Any]:
-                    answer = advisor.answer(item.question, item.history, flt=flt)
-                    return answer.to_record(item.id)
-
                 def on_record(record: dict[str, Any]) -> None:
                     state["records"].append(record)
                     done = len(state["records"])
                     progress.progress(done / len(items), text=f"{done}/{len(items)}")
 
-                answer_all(items, answer_one, llm=advisor.llm_label, on_record=on_record)
+                run_batch(advisor, items, flt=flt, on_record=on_record)
                 state["status"] = "done"
                 workspace.save_result("batch", title, state["records"])
                 cancel.empty()

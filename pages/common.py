@@ -18,6 +18,7 @@ from advisor.errors import (
     LLMError,
     NotFoundError,
 )
+from advisor.reports import cite_label
 from advisor.service import AdvisorService
 from ingest.pipeline import FileOutcome
 
@@ -86,10 +87,9 @@ def render_sources(record: dict[str, Any]) -> None:
     """Numbered sources under an answer: document, page, section, the quote in an expander."""
     contexts = {c["rank"]: c for c in record.get("contexts", [])}
     for c in record.get("citations", []):
-        page = f" · 第 {c['page']} 页 p. {c['page']}" if c.get("page") else ""
         # the last two levels of the section path say enough ("第四章 … > 第四十条")
         section = " > ".join(contexts.get(c["n"], {}).get("section", "").split(" > ")[-2:])
-        label = f"[{c['n']}] {c['source']}{page}" + (f" · {section}" if section else "")
+        label = cite_label(c) + (f" · {section}" if section else "")
         with st.expander(label):
             st.markdown(f"> {c['quote']}")
 
