@@ -144,7 +144,7 @@ browser:
 	  || { $$sudo apt-get update -q && $$sudo apt-get install -y -q $(BROWSER_PACKAGES); }
 
 test: setup $(STAMP_DEV) browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest $(PYTEST_ARGS)
 
 run: setup
 	$(PY) -m advisor ingest corpus --kb default --if-empty

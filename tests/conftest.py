@@ -10,8 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.support.servers import SHARED_TESTDATA, free_port, port_open, running_server
+
+# Hypothesis profiles: no per-example deadline in either (a deadline is a wall-clock assertion,
+# which a busy 2-core machine fails); "ci" (make test) is derandomized so that a failure is
+# reproduced by the next run, "dev" explores new examples each run.
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(autouse=True)

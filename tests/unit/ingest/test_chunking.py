@@ -23,7 +23,7 @@ from ingest.types import Chunk, Page, ScreenedDocument
 
 TokenCounter = Callable[[str], int]
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 ZH_POLICY = SHARED / "testdata" / "zh_policy"
 SEED_PAPER = SHARED / "seed" / "collaborative_innovation_talent_training.txt"
 

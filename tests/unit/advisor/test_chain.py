@@ -299,7 +299,7 @@ def test_advisory_answer_lists_each_party_with_citations(service, tmp_path: Path
     each party's part quoted and cited under its party (advisor/parties.py)."""
     folder = tmp_path / "kb"
     folder.mkdir()
-    corpus = Path(__file__).resolve().parents[2] / "corpus"
+    corpus = Path(__file__).resolve().parents[3] / "corpus"
     (folder / "patterns_zh.md").write_text(
         (corpus / "patterns_zh.md").read_text(encoding="utf-8"), encoding="utf-8"
     )
