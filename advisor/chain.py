@@ -121,7 +121,9 @@ def _concatenate_history(inputs: dict[str, Any]) -> str:
     return f"{previous[-1]} {inputs['question']}" if previous else inputs["question"]
 
 
-def build_condense_chain(llm: BaseChatModel | None, config: ChainConfig) -> Runnable:
+def build_condense_chain(
+    llm: BaseChatModel | None, config: ChainConfig
+) -> Runnable[dict[str, Any], str]:
     """{"question", "history"} -> a standalone question."""
     if llm is None:
         return RunnableLambda(_concatenate_history).with_config(run_name="condense_question")
@@ -144,7 +146,9 @@ def build_condense_chain(llm: BaseChatModel | None, config: ChainConfig) -> Runn
     return RunnableLambda(run).with_config(run_name="condense_question")
 
 
-def build_standalone_question_chain(llm: BaseChatModel | None, config: ChainConfig) -> Runnable:
+def build_standalone_question_chain(
+    llm: BaseChatModel | None, config: ChainConfig
+) -> Runnable[dict[str, Any], str]:
     """Rewrites the question only when there is history; otherwise passes it through."""
     return RunnableBranch(
         (lambda x: bool(x.get("history")), build_condense_chain(llm, config)),
@@ -152,7 +156,9 @@ def build_standalone_question_chain(llm: BaseChatModel | None, config: ChainConf
     ).with_config(run_name="standalone_question")
 
 
-def build_retrieval_chain(retriever: HybridRetriever, config: ChainConfig) -> Runnable:
+def build_retrieval_chain(
+    retriever: HybridRetriever, config: ChainConfig
+) -> Runnable[dict[str, Any], list[Passage]]:
     """{"query", "filter"?} -> passages."""
 
     glossary = load_glossary()
@@ -171,7 +177,7 @@ def build_retrieval_chain(retriever: HybridRetriever, config: ChainConfig) -> Ru
     return RunnableLambda(run).with_config(run_name="retrieve")
 
 
-def build_generation_chain(llm: BaseChatModel) -> Runnable:
+def build_generation_chain(llm: BaseChatModel) -> Runnable[list[BaseMessage], str]:
     return (llm | StrOutputParser()).with_config(run_name="generate")
 
 

@@ -431,4 +431,5 @@ class HybridRetriever:
         if not sentences or not passages:
             return np.zeros((len(sentences), len(passages)), dtype=np.float32)
         claims = np.asarray([self.embeddings.embed_query(s) for s in sentences], dtype=np.float32)
-        return claims @ self.passage_vectors(passages).T
+        similarity: np.ndarray = claims @ self.passage_vectors(passages).T
+        return similarity
