@@ -22,6 +22,7 @@ import hmac
 import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,8 @@ def generate_password() -> str:
 
 class AccountStore:
     def __init__(self, path: Path, *, session_hours: float = 12.0) -> None:
+        #: how a login waits out its delay (a test records it instead of waiting)
+        self.sleep: Callable[[float], None] = time.sleep
         self.path = path
         self.session_s = session_hours * 3600
         create(path, SCHEMA)
@@ -170,7 +173,7 @@ class AccountStore:
         network address, when known."""
         delay = self.login_delay(name, address)
         if delay and sleep:
-            time.sleep(delay)
+            self.sleep(delay)
         with self._connect() as db:
             row = db.execute("SELECT salt, hash FROM users WHERE name = ?", (name,)).fetchone()
         # hash even for an unknown name, so timing does not tell which names exist
