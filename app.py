@@ -4,7 +4,8 @@ import streamlit as st
 
 st.set_page_config(page_title="产教融合顾问 · Collaboration Advisor", page_icon="🎓", layout="wide")
 
-from pages.common import get_service, require_user  # noqa: E402
+from advisor.errors import AdvisorError  # noqa: E402
+from pages.common import get_service, require_user, show_error  # noqa: E402
 
 require_user(get_service())  # a login form and a stop unless signed in (or ADVISOR_AUTH=none)
 
@@ -16,4 +17,7 @@ navigation = st.navigation(
         st.Page("pages/settings.py", title="状态与设置 Settings", icon="⚙️"),
     ]
 )
-navigation.run()
+try:
+    navigation.run()
+except AdvisorError as exc:  # the one place an error no page handled is shown
+    show_error(exc)

@@ -22,11 +22,12 @@ import hmac
 import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from advisor.errors import AdvisorError
+from advisor.errors import AccountError
 from advisor.sqlite import connect, create
 
 ROLES = ("admin", "member")
@@ -63,10 +64,6 @@ CREATE TABLE IF NOT EXISTS address_failures (
 """
 
 
-class AccountError(AdvisorError):
-    pass
-
-
 @dataclass(frozen=True, slots=True)
 class User:
     name: str
@@ -92,6 +89,8 @@ def generate_password() -> str:
 
 class AccountStore:
     def __init__(self, path: Path, *, session_hours: float = 12.0) -> None:
+        #: how a login waits out its delay (a test records it instead of waiting)
+        self.sleep: Callable[[float], None] = time.sleep
         self.path = path
         self.session_s = session_hours * 3600
         create(path, SCHEMA)
@@ -174,7 +173,7 @@ class AccountStore:
         network address, when known."""
         delay = self.login_delay(name, address)
         if delay and sleep:
-            time.sleep(delay)
+            self.sleep(delay)
         with self._connect() as db:
             row = db.execute("SELECT salt, hash FROM users WHERE name = ?", (name,)).fetchone()
         # hash even for an unknown name, so timing does not tell which names exist

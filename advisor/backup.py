@@ -28,17 +28,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from advisor.errors import AdvisorError, ConfigError
+from advisor.errors import BackupError, ConfigError
+from advisor.kbnames import is_temporary_plan_kb
 from vectorstore.store import StoredChunk
+
+if TYPE_CHECKING:
+    from advisor.service import AdvisorService
 
 FORMAT = "advisor-backup/1"
 Progress = Callable[[str], None]
-
-
-class BackupError(AdvisorError):
-    pass
 
 
 #: the SQLite databases of the data dir and the tables whose rows a restore verifies
@@ -87,11 +87,9 @@ class BackupSummary:
         return self.databases.get("accounts.sqlite3", {}).get("users", 0)
 
 
-def _is_temporary(name: str) -> bool:
-    return name.startswith("plan-")
-
-
-def backup(service: Any, out: Path, *, progress: Progress | None = None) -> BackupSummary:
+def backup(
+    service: AdvisorService, out: Path, *, progress: Progress | None = None
+) -> BackupSummary:
     if not out.name.endswith(".tar.gz"):
         raise ConfigError("the backup file name must end in .tar.gz")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +97,7 @@ def backup(service: Any, out: Path, *, progress: Progress | None = None) -> Back
     with tempfile.TemporaryDirectory(prefix="advisor-backup-") as folder_name:
         folder = Path(folder_name)
         for name in service.list_knowledge_bases():
-            if _is_temporary(name):
+            if is_temporary_plan_kb(name):
                 continue
             kb = service.knowledge_base(name)
             kb.repair()  # finish or roll back an interrupted write before reading
@@ -150,7 +148,7 @@ def backup(service: Any, out: Path, *, progress: Progress | None = None) -> Back
 
 
 def restore(
-    service: Any, archive: Path, *, force: bool = False, progress: Progress | None = None
+    service: AdvisorService, archive: Path, *, force: bool = False, progress: Progress | None = None
 ) -> BackupSummary:
     """Restore ``archive`` into the service's data dir. Refuses to overwrite knowledge bases
     that hold documents, or existing conversations, unless ``force``; then verifies that every

@@ -11,9 +11,14 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.errors import ConfigError
+from advisor.reports import cite_label, cite_line
+
+if TYPE_CHECKING:
+    from advisor.chain import Advisor
+    from vectorstore.retrieval import RetrievalFilter
 
 log = logging.getLogger(__name__)
 
@@ -142,15 +147,29 @@ def answer_all(
     return records
 
 
+def run_batch(
+    advisor: Advisor,
+    items: Sequence[QuestionItem],
+    *,
+    flt: RetrievalFilter | None = None,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """The one batch workflow, for the CLI and the batch page: each question (with its
+    history) answered by ``advisor``, over ``flt`` (a user's chosen plans) when given, in
+    input order; a failure is recorded and the run goes on; ``on_record`` after each (a
+    journal line, a progress bar)."""
+
+    def answer_one(item: QuestionItem) -> dict[str, Any]:
+        return advisor.answer(item.question, item.history, flt=flt).to_record(item.id)
+
+    return answer_all(items, answer_one, llm=advisor.llm_label, on_record=on_record)
+
+
 # ------------------------------------------------------------------------ writers
 
 
 def _sources_line(record: dict[str, Any]) -> str:
-    parts = []
-    for c in record.get("citations", []):
-        page = f" p.{c['page']}" if c.get("page") else ""
-        parts.append(f"[{c['n']}] {c['source']}{page}")
-    return "; ".join(parts)
+    return "; ".join(cite_label(c) for c in record.get("citations", []))
 
 
 def write_results(records: Sequence[dict[str, Any]], path: Path) -> None:
@@ -248,9 +267,7 @@ def _write_markdown(records: Sequence[dict[str, Any]], path: Path) -> None:
             if r.get("refused"):
                 lines += ["*(refused: the knowledge base holds no adequate evidence)*", ""]
             lines += [str(r.get("answer", "")), ""]
-            for c in r.get("citations", []):
-                page = f", p. {c['page']}" if c.get("page") else ""
-                lines.append(f"- [{c['n']}] **{c['source']}**{page}: “{c['quote']}”")
+            lines += [f"- {cite_line(c)}" for c in r.get("citations", [])]
         lines += ["", f"<sub>{r.get('llm')} · {r.get('latency_s')} s</sub>", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
@@ -269,10 +286,7 @@ def _write_docx(records: Sequence[dict[str, Any]], path: Path) -> None:
             document.add_paragraph("(refused: the knowledge base holds no adequate evidence)")
         document.add_paragraph(str(r.get("answer", "")))
         for c in r.get("citations", []):
-            page = f", p. {c['page']}" if c.get("page") else ""
-            document.add_paragraph(
-                f"[{c['n']}] {c['source']}{page}: “{c['quote']}”", style="List Bullet"
-            )
+            document.add_paragraph(cite_line(c), style="List Bullet")
     document.save(str(path))
 
 

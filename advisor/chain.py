@@ -41,8 +41,9 @@ from advisor.injection import is_instruction
 from advisor.numbers import english_figures, known_figures, unsupported_figures
 from advisor.parties import PartyClause, format_parties, is_advisory, party_clauses
 from advisor.schemas import Answer
-from ingest.lang import HAN_RUN, detect_lang
+from ingest.lang import detect_lang
 from prompts import load_prompt, render_prompt
+from textrules import HAN_RUN
 from vectorstore.keyword import tokenize
 from vectorstore.retrieval import HybridRetriever, Passage, RetrievalFilter
 
@@ -120,7 +121,9 @@ def _concatenate_history(inputs: dict[str, Any]) -> str:
     return f"{previous[-1]} {inputs['question']}" if previous else inputs["question"]
 
 
-def build_condense_chain(llm: BaseChatModel | None, config: ChainConfig) -> Runnable:
+def build_condense_chain(
+    llm: BaseChatModel | None, config: ChainConfig
+) -> Runnable[dict[str, Any], str]:
     """{"question", "history"} -> a standalone question."""
     if llm is None:
         return RunnableLambda(_concatenate_history).with_config(run_name="condense_question")
@@ -143,7 +146,9 @@ def build_condense_chain(llm: BaseChatModel | None, config: ChainConfig) -> Runn
     return RunnableLambda(run).with_config(run_name="condense_question")
 
 
-def build_standalone_question_chain(llm: BaseChatModel | None, config: ChainConfig) -> Runnable:
+def build_standalone_question_chain(
+    llm: BaseChatModel | None, config: ChainConfig
+) -> Runnable[dict[str, Any], str]:
     """Rewrites the question only when there is history; otherwise passes it through."""
     return RunnableBranch(
         (lambda x: bool(x.get("history")), build_condense_chain(llm, config)),
@@ -151,7 +156,9 @@ def build_standalone_question_chain(llm: BaseChatModel | None, config: ChainConf
     ).with_config(run_name="standalone_question")
 
 
-def build_retrieval_chain(retriever: HybridRetriever, config: ChainConfig) -> Runnable:
+def build_retrieval_chain(
+    retriever: HybridRetriever, config: ChainConfig
+) -> Runnable[dict[str, Any], list[Passage]]:
     """{"query", "filter"?} -> passages."""
 
     glossary = load_glossary()
@@ -170,7 +177,7 @@ def build_retrieval_chain(retriever: HybridRetriever, config: ChainConfig) -> Ru
     return RunnableLambda(run).with_config(run_name="retrieve")
 
 
-def build_generation_chain(llm: BaseChatModel) -> Runnable:
+def build_generation_chain(llm: BaseChatModel) -> Runnable[list[BaseMessage], str]:
     return (llm | StrOutputParser()).with_config(run_name="generate")
 
 
@@ -529,7 +536,7 @@ def drop_unsupported_figures(
     return "".join(kept), dropped
 
 
-_CONTENT = re.compile(r"[\w\u4e00-\u9fff]")
+_CONTENT = re.compile(r"\w")  # a letter or digit of any script (Han included)
 
 
 def _has_content(text: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from advisor.errors import AdvisorError, ConfigError, InputFileError
+from advisor.reports import cite_line, source_label
 from advisor.service import AdvisorService
 from advisor.settings import Settings
 from ingest.pipeline import FileOutcome, IngestReport
@@ -262,7 +263,7 @@ def _print_report(report: IngestReport, kb_name: str, *, as_json: bool) -> None:
 
 def _cmd_kb(args: argparse.Namespace, service: AdvisorService) -> int:
     if args.kb_command == "list":
-        from advisor.workspace import is_private_kb
+        from advisor.kbnames import is_private_kb
 
         rows = []
         for name in service.list_knowledge_bases():
@@ -307,8 +308,7 @@ def _print_answer_sources(answer: Any) -> None:
     if answer.citations:
         print("\n来源 Sources:")
     for c in answer.citations:
-        page = f" p.{c.page}" if c.page else ""
-        print(f"  [{c.n}] {c.source}{page}: “{c.quote}”")
+        print(f"  {cite_line(c)}")
 
 
 def _cmd_ask(args: argparse.Namespace, service: AdvisorService) -> int:
@@ -330,8 +330,8 @@ def _cmd_ask(args: argparse.Namespace, service: AdvisorService) -> int:
             # and its checked citations stay the whole of stdout)
             print(f"阅读资料 Reading ({event.seconds:.1f} s):", file=sys.stderr)
             for p in event.passages:
-                page = f" p.{p.page}" if p.page else ""
-                print(f"  [{p.rank}] {p.source}{page} {p.section[-40:]}", file=sys.stderr)
+                label = source_label(p.rank, p.source, p.page)
+                print(f"  {label} {p.section[-40:]}", file=sys.stderr)
         elif isinstance(event, TokenEvent):
             print(event.text, end="", flush=True)
             streamed = True
@@ -349,9 +349,9 @@ def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
     from advisor.batch import (
         OUTPUT_SUFFIXES,
         BatchJournal,
-        answer_all,
         check_batch_size,
         read_questions,
+        run_batch,
         write_results,
     )
 
@@ -382,16 +382,11 @@ def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
             disable=not sys.stderr.isatty() and not os.environ.get("ADVISOR_PROGRESS"),
         )
 
-        def answer_one(item: Any) -> dict[str, Any]:
-            return advisor.answer(item.question, item.history).to_record(item.id)
-
         def on_record(record: dict[str, Any]) -> None:
             journal.append(record)
             bar.update(1)
 
-        records = done + answer_all(
-            items[len(done) :], answer_one, llm=advisor.llm_label, on_record=on_record
-        )
+        records = done + run_batch(advisor, items[len(done) :], on_record=on_record)
         bar.close()
     write_results(records, args.out)
     journal.finish()

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from advisor.errors import ConversationNotFoundError
+from advisor.reports import cite_line
 from advisor.sqlite import connect, create
 
 SCHEMA = """
@@ -72,10 +74,6 @@ class Message:
     created_at: str
     rating: int | None = None  # 1 up, 0 down, None not rated
     comment: str = ""
-
-
-class ConversationNotFoundError(KeyError):
-    pass
 
 
 class ConversationStore:
@@ -233,9 +231,7 @@ class ConversationStore:
                 lines += [f"## 问 · Q: {m.content}", ""]
                 continue
             lines += [m.content, ""]
-            for c in (m.record or {}).get("citations", []):
-                page = f", p. {c['page']}" if c.get("page") else ""
-                lines.append(f"- [{c['n']}] **{c['source']}**{page}: “{c['quote']}”")
+            lines += [f"- {cite_line(c)}" for c in (m.record or {}).get("citations", [])]
             if m.rating is not None:
                 lines += ["", f"<sub>{'👍' if m.rating else '👎'} {m.comment}</sub>"]
             lines.append("")
@@ -254,10 +250,7 @@ class ConversationStore:
                 continue
             document.add_paragraph(m.content)
             for c in (m.record or {}).get("citations", []):
-                page = f", p. {c['page']}" if c.get("page") else ""
-                document.add_paragraph(
-                    f"[{c['n']}] {c['source']}{page}: “{c['quote']}”", style="List Bullet"
-                )
+                document.add_paragraph(cite_line(c), style="List Bullet")
         buffer = io.BytesIO()
         document.save(buffer)
         return buffer.getvalue()

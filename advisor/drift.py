@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from advisor.citations import split_keep
 from advisor.glossary import Glossary
-from ingest.lang import HAN_RUN, detect_lang
+from ingest.lang import detect_lang
+from textrules import HAN, HAN_RUN
 
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’\-]*(?:[ \t]+[A-Za-z][A-Za-z'’\-]*)*")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&\-]{0,7}s?$")
@@ -61,7 +62,7 @@ def one_language(text: str, lang: str, evidence: Sequence[str], glossary: Glossa
 
 def _wrong_language(body: str, lang: str) -> bool:
     """The sentence is prose of the other language (a Chinese term in brackets does not count)."""
-    if not re.search(r"[A-Za-z\u3400-\u9fff]", body):
+    if not re.search(f"[A-Za-z{HAN}]", body):
         return False
     if lang == "en":
         return detect_lang(_BRACKETS.sub("", body)) == "zh"

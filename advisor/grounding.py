@@ -48,9 +48,9 @@ class EvidenceCheck:
 
 @lru_cache(maxsize=1)
 def _posseg() -> Any:
-    from vectorstore.keyword import _jieba
+    from vectorstore.keyword import jieba_module
 
-    _jieba()  # initialised once, quietly
+    jieba_module()  # initialised once, quietly
     import jieba.posseg
 
     return jieba.posseg

@@ -58,7 +58,8 @@ class ServerConfig:
     logits_all: bool = False
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -167,7 +168,7 @@ class ModelServer:
                 "llama-cpp-python[server] is not installed: run `make setup` "
                 "(pip install -r requirements-llm.txt)"
             ) from exc
-        port = _free_port()
+        port = free_port()
         if self.on_status:
             self.on_status("loading")
         started = time.perf_counter()

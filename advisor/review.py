@@ -24,13 +24,20 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.citations import quotable, split_sentences
 from advisor.errors import ConfigError, InputFileError
+from advisor.reports import cite_line
 from advisor.schemas import Citation
 from ingest.lang import detect_lang
+from textrules import CJK
 from vectorstore.retrieval import Passage
+
+if TYPE_CHECKING:
+    from advisor.chain import Advisor
+    from advisor.service import AdvisorService
+    from vectorstore.store import KnowledgeBase
 
 RUBRIC_PATH = Path(__file__).resolve().parent / "data" / "rubric.toml"
 REPORT_SUFFIXES = (".json", ".md", ".docx")
@@ -141,7 +148,7 @@ class PlanSentence:
     page: int | None
 
 
-_CJK = r"\u3400-\u9fff\uff00-\uffef\u3000-\u303f“”‘’"
+_CJK = f"{CJK}“”‘’"
 #: a line break inside Chinese running text is a wrap of the PDF's layout, not a boundary
 _CJK_WRAP = re.compile(rf"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}\d])")
 _LATIN_WRAP = re.compile(r"(?<=[A-Za-z,;])[ \t]*\n[ \t]*(?=[a-z(])")
@@ -314,42 +321,46 @@ Progress = Callable[[str], None]
 
 
 def review_plan(
-    service: Any,
+    service: AdvisorService,
     plan: Path,
     *,
     kb: str | None = None,
     lang: str | None = None,
     progress: Progress | None = None,
+    advisor: Advisor | None = None,
 ) -> ReviewReport:
     """Index ``plan`` privately, grade it on every dimension, and ask the knowledge base for
-    recommendations where it falls short. ``progress(step)`` is called once per step."""
+    recommendations where it falls short. ``progress(step)`` is called once per step.
+    ``advisor`` answers the recommendations (a browser session's backend and top-k); by
+    default the service's, over ``kb``."""
     if not plan.is_file():
         raise InputFileError(f"no such plan file: {plan}")
+    # recommendations come from the shared knowledge base only: the plan is graded, it does
+    # not get to recommend itself
+    advisor = advisor or service.advisor([kb] if kb else None)
     with service.plan_scope([plan]) as plan_kbs:
         passages = kb_passages(service.knowledge_base(plan_kbs[0]))
         if not passages:
             raise InputFileError(f"plan not indexed: {plan.name} holds no text")
-        return review_passages(service, plan.name, passages, kb=kb, lang=lang, progress=progress)
+        return review_passages(advisor, plan.name, passages, lang=lang, progress=progress)
 
 
 def review_passages(
-    service: Any,
+    advisor: Advisor,
     plan_name: str,
     passages: Sequence[Passage],
     *,
-    kb: str | None = None,
     lang: str | None = None,
     progress: Progress | None = None,
 ) -> ReviewReport:
     """Grade a plan given as its passages in document order (a file indexed for the review, or
-    a plan kept in a user's workspace: ``Workspace.plan_passages``)."""
+    a plan kept in a user's workspace: ``Workspace.plan_passages``); ``advisor`` answers the
+    recommendations over the shared knowledge base. The one review workflow: the CLI (through
+    ``review_plan``) and the batch page both come here."""
     rubric = load_rubric()
     sentences = plan_sentences(passages)
     lang = lang or detect_lang(" ".join(s.text for s in sentences[:40]))
     lang = "zh" if lang == "zh" else "en"
-    # recommendations come from the shared knowledge base only: the plan is graded, it does
-    # not get to recommend itself
-    advisor = service.advisor([kb] if kb else None)
     results = []
     for dim in rubric:
         status, evidence, found = grade(dim, sentences)
@@ -373,10 +384,10 @@ def review_passages(
         results.append(result)
         if progress is not None:
             progress(dim.key)
-    return ReviewReport(plan=plan_name, lang=lang, dimensions=results, llm=service.llm_label)
+    return ReviewReport(plan=plan_name, lang=lang, dimensions=results, llm=advisor.llm_label)
 
 
-def kb_passages(kb: Any, where: dict[str, Any] | None = None) -> list[Passage]:
+def kb_passages(kb: KnowledgeBase, where: dict[str, Any] | None = None) -> list[Passage]:
     """The committed chunks of ``kb`` (optionally filtered) as passages, in document order:
     a plan as the grader reads it."""
     chunks = sorted(
@@ -505,11 +516,7 @@ def coverage_chart(report: ReviewReport) -> bytes:
 
 
 def _sources(citations: Sequence[Citation]) -> list[str]:
-    lines = []
-    for c in citations:
-        page = f", p. {c.page}" if c.page else ""
-        lines.append(f"[{c.n}] {c.source}{page}: “{c.quote}”")
-    return lines
+    return [cite_line(c) for c in citations]
 
 
 def _page(e: Evidence, lang: str) -> str:

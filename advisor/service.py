@@ -10,21 +10,21 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from advisor.errors import ConfigError, InputFileError, KnowledgeBaseError
+from advisor.components import Lazy, build_chat_model, build_embeddings, build_store
+from advisor.errors import ConfigError, InputFileError, boundary
+from advisor.kbnames import TEMP_PLAN_PREFIX, is_private_kb, is_temporary_plan_kb
 from advisor.settings import Settings
 from ingest.pipeline import IngestOptions, IngestPipeline, IngestProgress, IngestReport
 from vectorstore.retrieval import HybridRetriever, SearchableKB
 from vectorstore.store import (
     DocumentRecord,
     KnowledgeBase,
-    StoreError,
     list_knowledge_bases,
-    open_chroma_client,
     pid_alive,
 )
 
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: temporary plan knowledge bases: ``plan-<host tag>-<pid>-<random>``
-TEMP_PLAN_PREFIX = "plan-"
 _HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:8]
 _ACTIVE_PLAN_SCOPES: set[str] = set()
 
@@ -72,61 +70,56 @@ class AdvisorService:
         self._kbs: dict[str, KnowledgeBase] = {}
         self._searchable: dict[str, SearchableKB] = {}
         self._llm_label: str | None = None
-        self._components: dict[str, Any] = {}
+        # each part built on first use (advisor/components.py), typed, exactly once
+        lock = self._lock
+        self._embeddings: Lazy[E5Embeddings] = Lazy(build_embeddings, lock)
+        self._chroma: Lazy[ClientAPI] = Lazy(lambda: build_store(self.settings), lock)
+        self._chat_models: dict[str, Lazy[BaseChatModel | None]] = {}
+        self._accounts: Lazy[AccountStore] = Lazy(self._build_accounts, lock)
+        self._conversations: Lazy[ConversationStore] = Lazy(self._build_conversations, lock)
+        self._jobs: Lazy[JobStore] = Lazy(self._build_jobs, lock)
         if embeddings is not None:
-            self._components["embeddings"] = embeddings
+            self._embeddings.set(embeddings)
         if client is not None:
-            self._components["chroma"] = client
+            self._chroma.set(client)
 
     def use_chat_model(self, chat_model: BaseChatModel | None, label: str) -> None:
         """Answer with ``chat_model`` instead of the configured backend (tests, embedding)."""
         with self._lock:
-            self._components["chat_model"] = chat_model
+            self._chat_model_for(self.settings.llm).set(chat_model)
             self._llm_label = label
 
-    # Components are built lazily, on first use, exactly once even when several threads
-    # (Streamlit sessions) ask at the same moment.
+    def use_embeddings(self, embeddings: E5Embeddings) -> None:
+        """Embed with ``embeddings`` (tests share one model across services)."""
+        self._embeddings.set(embeddings)
 
-    def _component(self, name: str, build: Callable[[], Any]) -> Any:
-        with self._lock:
-            if name not in self._components:
-                self._components[name] = build()
-            return self._components[name]
+    def model_loaded(self, backend: str | None = None) -> bool:
+        """Whether ``backend``'s chat model (the configured one by default) is built."""
+        lazy = self._chat_models.get(backend or self.settings.llm)
+        return lazy is not None and lazy.built
+
+    @property
+    def embeddings_loaded(self) -> bool:
+        return self._embeddings.built
 
     @property
     def embeddings(self) -> E5Embeddings:
-        from vectorstore.embeddings import E5Embeddings
-
-        return self._component("embeddings", E5Embeddings)
+        return self._embeddings.get()
 
     @property
     def chroma(self) -> ClientAPI:
-        return self._component("chroma", self._open_chroma)
-
-    def _open_chroma(self) -> ClientAPI:
-        s = self.settings
-        try:
-            if s.chroma_url:
-                return open_chroma_client(url=s.chroma_url)
-            s.chroma_dir.mkdir(parents=True, exist_ok=True)
-            return open_chroma_client(path=str(s.chroma_dir))
-        except StoreError as exc:
-            raise KnowledgeBaseError(str(exc)) from exc
+        return self._chroma.get()
 
     def knowledge_base(self, name: str | None = None, *, create: bool = True) -> KnowledgeBase:
         name = name or self.settings.kb
         with self._lock:
             if name not in self._kbs:
-                try:
+                with boundary():
                     self._kbs[name] = KnowledgeBase(self.chroma, name, create=create)
-                except StoreError as exc:
-                    raise KnowledgeBaseError(str(exc)) from exc
             return self._kbs[name]
 
     def list_knowledge_bases(self, *, private: bool = True) -> list[str]:
         """Every knowledge base; without ``private``, not users' plan spaces."""
-        from advisor.workspace import is_private_kb
-
         names = list_knowledge_bases(self.chroma)
         return names if private else [n for n in names if not is_private_kb(n)]
 
@@ -139,13 +132,12 @@ class AdvisorService:
         return kb
 
     def list_documents(self, kb: str | None = None) -> list[DocumentRecord]:
-        return self.knowledge_base(kb, create=False).list_documents()
+        with boundary():
+            return self.knowledge_base(kb, create=False).list_documents()
 
     def delete_document(self, doc: str, kb: str | None = None) -> DocumentRecord:
-        try:
+        with boundary():
             return self.knowledge_base(kb, create=False).delete_document(doc)
-        except StoreError as exc:
-            raise KnowledgeBaseError(str(exc)) from exc
 
     def ingest_options(self, **overrides: object) -> IngestOptions:
         s = self.settings
@@ -185,11 +177,16 @@ class AdvisorService:
 
     # ------------------------------------------------------------------ answering
 
+    def _chat_model_for(self, backend: str) -> Lazy[BaseChatModel | None]:
+        with self._lock:
+            if backend not in self._chat_models:
+                settings = self.settings.model_copy(update={"llm": backend})
+                self._chat_models[backend] = Lazy(lambda: build_chat_model(settings), self._lock)
+            return self._chat_models[backend]
+
     @property
     def chat_model(self) -> BaseChatModel | None:
-        from advisor.llm import build_chat_model
-
-        return self._component("chat_model", lambda: build_chat_model(self.settings))
+        return self._chat_model_for(self.settings.llm).get()
 
     @property
     def llm_label(self) -> str:
@@ -225,7 +222,7 @@ class AdvisorService:
         """An advisor over ``kbs``; ``backend`` (local / openai / extractive) and ``top_k``
         override the settings, e.g. for one browser session."""
         from advisor.chain import Advisor, ChainConfig
-        from advisor.llm import build_chat_model, describe_llm
+        from advisor.llm import describe_llm
 
         config = ChainConfig(
             top_k=top_k or self.settings.top_k,
@@ -238,47 +235,49 @@ class AdvisorService:
         if backend is None or backend == self.settings.llm:
             chat_model, label = self.chat_model, self.llm_label
         else:
-            settings = self.settings.model_copy(update={"llm": backend})
-            chat_model = self._component(
-                f"chat_model:{backend}", lambda: build_chat_model(settings)
-            )
-            label = describe_llm(settings)
+            chat_model = self._chat_model_for(backend).get()
+            label = describe_llm(self.settings.model_copy(update={"llm": backend}))
         return Advisor(chat_model, self.retriever(kbs), llm_label=label, config=config)
 
     @property
     def accounts(self) -> AccountStore:
         """Users and sessions, kept in SQLite under the data dir."""
+        return self._accounts.get()
+
+    def _build_accounts(self) -> AccountStore:
         from advisor.accounts import AccountStore
 
-        return self._component(
-            "accounts",
-            lambda: AccountStore(
-                self.settings.data_dir / "accounts.sqlite3",
-                session_hours=self.settings.session_hours,
-            ),
+        return AccountStore(
+            self.settings.data_dir / "accounts.sqlite3", session_hours=self.settings.session_hours
         )
 
     @property
     def conversations(self) -> ConversationStore:
         """Chat conversations, kept in SQLite under the data dir."""
+        return self._conversations.get()
+
+    def _build_conversations(self) -> ConversationStore:
         from advisor.conversations import ConversationStore
 
-        return self._component(
-            "conversations", lambda: ConversationStore(self.settings.data_dir / "app.sqlite3")
-        )
+        return ConversationStore(self.settings.data_dir / "app.sqlite3")
 
     @property
     def jobs(self) -> JobStore:
         """Batch and review results, per user, in the app database."""
+        return self._jobs.get()
+
+    def _build_jobs(self) -> JobStore:
         from advisor.workspace import JobStore
 
-        return self._component("jobs", lambda: JobStore(self.settings.data_dir / "app.sqlite3"))
+        return JobStore(self.settings.data_dir / "app.sqlite3")
 
     def workspace(self, owner: str) -> Workspace:
         """``owner``'s plans and results, and nobody else's."""
         from advisor.workspace import Workspace
 
-        return Workspace(self, owner)
+        return Workspace(
+            owner, kbs=_KnowledgeBases(self), jobs=self.jobs, shared_kb=self.settings.kb
+        )
 
     def delete_user(self, name: str) -> None:
         """Remove a user with their conversations, plans and results."""
@@ -321,7 +320,7 @@ class AdvisorService:
         that made them; another host's are left to that host."""
         swept = []
         for name in list_knowledge_bases(self.chroma):
-            if not name.startswith(TEMP_PLAN_PREFIX) or not _temporary_plan_is_orphaned(name):
+            if not is_temporary_plan_kb(name) or not _temporary_plan_is_orphaned(name):
                 continue
             try:
                 self.forget_knowledge_base(name).drop()
@@ -331,3 +330,25 @@ class AdvisorService:
             swept.append(name)
             log.warning("dropped %s, left by a run that was killed", name)
         return swept
+
+
+class _KnowledgeBases:
+    """The service's knowledge bases as a workspace sees them (``workspace.KnowledgeBases``)."""
+
+    def __init__(self, service: AdvisorService) -> None:
+        self._service = service
+
+    def exists(self, name: str) -> bool:
+        return name in self._service.list_knowledge_bases()
+
+    def open(self, name: str) -> KnowledgeBase:
+        return self._service.knowledge_base(name, create=False)
+
+    def ingest_plans(
+        self, paths: list[Path], name: str, progress: IngestProgress | None
+    ) -> IngestReport:
+        options = self._service.ingest_options(kind="plan")
+        return self._service.ingest(paths, kb=name, options=options, progress=progress)
+
+    def drop(self, name: str) -> None:
+        self._service.forget_knowledge_base(name).drop()

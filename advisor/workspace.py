@@ -10,7 +10,6 @@ query by owner, so a document id or job id of somebody else is simply "not found
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import uuid
@@ -19,18 +18,18 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from advisor.errors import AdvisorError, InputFileError
+from advisor.errors import InputFileError, NotFoundError
+from advisor.kbnames import plans_kb_name
 from advisor.sqlite import connect, create
 from vectorstore.retrieval import RetrievalFilter
 from vectorstore.store import DocumentNotFoundError, DocumentRecord
 
 if TYPE_CHECKING:
-    from advisor.service import AdvisorService
     from ingest.pipeline import IngestProgress, IngestReport
+    from vectorstore.store import KnowledgeBase
 
-PLANS_PREFIX = "plans-"
 JOB_KINDS = ("batch", "review")
 
 SCHEMA = """
@@ -44,23 +43,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs(owner, created_at);
 """
-
-
-class NotFoundError(AdvisorError, KeyError):
-    """Not this user's (or no such) plan or result: the same answer either way."""
-
-    def __str__(self) -> str:
-        return f"没有这个方案或结果 No such plan or result: {self.args[0] if self.args else ''}"
-
-
-def plans_kb_name(owner: str) -> str:
-    """The knowledge base that holds ``owner``'s plans (a digest: names may be Chinese)."""
-    return PLANS_PREFIX + hashlib.sha256(owner.encode("utf-8")).hexdigest()[:16]
-
-
-def is_private_kb(name: str) -> bool:
-    """A user's plans or a temporary plan scope: never listed as a shared knowledge base."""
-    return name.startswith((PLANS_PREFIX, "plan-"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,15 +124,29 @@ class JobStore:
             return db.execute("DELETE FROM jobs WHERE owner = ?", (owner,)).rowcount
 
 
+class KnowledgeBases(Protocol):
+    """What a workspace needs of the knowledge bases (``AdvisorService.workspace`` gives it
+    the service's): a workspace holds no reference to the service."""
+
+    def exists(self, name: str) -> bool: ...
+    def open(self, name: str) -> KnowledgeBase: ...
+    def ingest_plans(
+        self, paths: list[Path], name: str, progress: IngestProgress | None
+    ) -> IngestReport: ...
+    def drop(self, name: str) -> None: ...
+
+
 class Workspace:
     """One user's plans and results. Obtain it with ``AdvisorService.workspace(user)``."""
 
-    def __init__(self, service: AdvisorService, owner: str) -> None:
+    def __init__(self, owner: str, *, kbs: KnowledgeBases, jobs: JobStore, shared_kb: str) -> None:
         if not owner:
             raise ValueError("a workspace needs an owner")
-        self.service = service
         self.owner = owner
         self.kb_name = plans_kb_name(owner)
+        self.kbs = kbs
+        self.shared_kb = shared_kb
+        self._jobs = jobs
 
     # ---------------------------------------------------------------- plans
 
@@ -159,25 +155,20 @@ class Workspace:
     ) -> IngestReport:
         """Index plans into this user's knowledge base; per-file failures are in the report
         (nothing of a failed file is kept)."""
-        return self.service.ingest(
-            list(paths),
-            kb=self.kb_name,
-            options=self.service.ingest_options(kind="plan"),
-            progress=progress,
-        )
+        return self.kbs.ingest_plans(list(paths), self.kb_name, progress)
 
     def _plans_kb_exists(self) -> bool:
-        return self.kb_name in self.service.list_knowledge_bases()
+        return self.kbs.exists(self.kb_name)
 
     def plans(self) -> list[DocumentRecord]:
         if not self._plans_kb_exists():
             return []
-        return self.service.list_documents(self.kb_name)
+        return self.kbs.open(self.kb_name).list_documents()
 
     def plan(self, doc: str) -> DocumentRecord:
         """One of this user's plans, by id or file name."""
         if self._plans_kb_exists():
-            record = self.service.knowledge_base(self.kb_name).get_document(doc)
+            record = self.kbs.open(self.kb_name).get_document(doc)
             if record is not None:
                 return record
         raise NotFoundError(doc)
@@ -186,7 +177,7 @@ class Workspace:
         if not self._plans_kb_exists():
             raise NotFoundError(doc)
         try:
-            return self.service.knowledge_base(self.kb_name).delete_document(doc)
+            return self.kbs.open(self.kb_name).delete_document(doc)
         except DocumentNotFoundError as exc:
             raise NotFoundError(doc) from exc
 
@@ -203,27 +194,21 @@ class Workspace:
         ids = frozenset(by_name[doc] for doc in docs)
         base = flt or RetrievalFilter()
         if not ids:
-            return [self.service.settings.kb], base
+            return [self.shared_kb], base
         scoped = RetrievalFilter(kinds=base.kinds, docs={**(base.docs or {}), self.kb_name: ids})
-        return [self.service.settings.kb, self.kb_name], scoped
+        return [self.shared_kb, self.kb_name], scoped
 
     def plan_passages(self, doc: str) -> list[Any]:
         """Every chunk of one plan as passages, in document order (for grading)."""
         from advisor.review import kb_passages
 
         record = self.plan(doc)
-        passages = kb_passages(
-            self.service.knowledge_base(self.kb_name), where={"doc_id": record.doc_id}
-        )
+        passages = kb_passages(self.kbs.open(self.kb_name), where={"doc_id": record.doc_id})
         if not passages:
             raise InputFileError(f"plan {record.source} holds no text")
         return passages
 
     # ---------------------------------------------------------------- results
-
-    @property
-    def _jobs(self) -> JobStore:
-        return self.service.jobs
 
     def save_result(self, kind: str, title: str, result: Any) -> Job:
         return self._jobs.add(self.owner, kind, title, result)
@@ -242,5 +227,5 @@ class Workspace:
     def purge(self) -> None:
         """Remove this user's plans and results (when the user is deleted)."""
         if self._plans_kb_exists():
-            self.service.forget_knowledge_base(self.kb_name).drop()
+            self.kbs.drop(self.kb_name)
         self._jobs.delete_all(self.owner)

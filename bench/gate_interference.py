@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from advisor.service import AdvisorService
     from advisor.settings import Settings
-    from tests.load_scenario import SHARED_QUESTIONS, seed
+    from tests.support.load_scenario import SHARED_QUESTIONS, seed
 
     folder = Path(tempfile.mkdtemp(prefix="advisor-gate-"))
     service = AdvisorService(Settings(data_dir=folder / "data", llm="local"))

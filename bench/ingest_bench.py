@@ -26,7 +26,7 @@ SHARED = ROOT.parent / "shared" / "testdata"
 
 
 def build_corpus(folder: Path, zh_pages: int) -> list[Path]:
-    from tests.pdfgen import write_pdf
+    from tests.support.pdfgen import write_pdf
 
     if not SHARED.is_dir():
         raise SystemExit("this benchmark needs ../shared/testdata (the shared test corpus)")

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from ingest.lang import count_han, detect_lang
 from ingest.types import Chunk, Page, ScreenedDocument
+from textrules import HAN, ZH_NUMERAL
 
 TokenCounter = Callable[[str], int]
 
@@ -134,8 +135,8 @@ def plan_chunks(
 
 # --------------------------------------------------------------------------- structure
 
-_ZH_NUMERAL = "零〇一二三四五六七八九十百千两0-9０-９"
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_ZH_NUMERAL = ZH_NUMERAL
+_HAN = HAN
 _WS_RUN = re.compile(r"\s+")
 _SPACE_BETWEEN_HAN = re.compile(rf"(?<=[{_HAN}]) (?=[{_HAN}])")
 

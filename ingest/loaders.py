@@ -24,6 +24,7 @@ from ingest.errors import (
     UnsupportedFormatError,
 )
 from ingest.types import SUPPORTED_SUFFIXES, LoadLimits, Page, RawDocument
+from textrules import CJK, HAN, KANA, ZH_NUMERAL
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -42,23 +43,11 @@ _MAX_REASON_CHARS = 160
 
 # Han ideographs, kana and the CJK symbol/punctuation/full-width blocks. Hangul is deliberately
 # absent: Korean separates words with spaces, so spaces next to Hangul are real.
-_CJK = (
-    "\u2e80-\u2fdf"  # radicals
-    "\u3000-\u303f"  # CJK symbols and punctuation
-    "\u3040-\u30ff"  # hiragana, katakana
-    "\u3100-\u312f"  # bopomofo
-    "\u31f0-\u31ff"  # katakana extensions
-    "\u3400-\u4dbf"  # extension A
-    "\u4e00-\u9fff"  # unified ideographs
-    "\uf900-\ufaff"  # compatibility ideographs
-    "\ufe30-\ufe4f"  # compatibility forms (vertical punctuation)
-    "\uff00-\uffef"  # full-width forms
-    "\U00020000-\U0003134f"  # extensions B..G
-)
+_CJK = CJK
 _CJK_SPACE_CJK = re.compile(f"(?<=[{_CJK}]) +(?=[{_CJK}])")
 # The space after a structural label is meant ("第一章 总则", "第三条 为了…"): the chunker
 # tells a heading from a line-wrapped reference ("第三章规定的…") by it.
-_ZH_NUMERAL = "〇零一二三四五六七八九十百千万两0-9０-９"
+_ZH_NUMERAL = ZH_NUMERAL
 _ZH_LABEL_BEFORE_SPACE = re.compile(
     f"第[{_ZH_NUMERAL}]+(?:分编|编|部分|章|节|条|款)(?:之[一二三四五六七八九十]+)?$"
 )
@@ -79,7 +68,7 @@ _SOFT_HYPHEN_BREAK = re.compile("\u00ad\n[ \t]*(?=\\w)")
 # A line that ends with one of these ended a sentence (or a clause the author broke on purpose).
 _CJK_SENTENCE_END = "。！？；：…」』】〕）》〉”’.!?;:)]"
 _CJK_NEVER_STARTS_LINE = frozenset("。，、；：！？）」』】〕》〉”’…")
-_HAN_OR_KANA = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_OR_KANA = re.compile(f"[{KANA}{HAN}]")
 _CJK_CONTINUATION_END = re.compile(f"[{_CJK}]$")
 # A line is a layout break only if it runs (nearly) to the text width; a shorter line is a
 # title, a list item or the last line of a paragraph, and its line break is meant.
@@ -264,18 +253,21 @@ def load_document(
     ``password`` is only used for encrypted PDFs whose user password is not empty.
     """
     path = Path(path)
+    check_file(path, limits)
+    loader = _LOADERS[path.suffix.lower()]
+    return loader(path, password, limits)
+
+
+def check_file(path: Path, limits: LoadLimits) -> None:
+    """The checks that need no parsing, in one place (the pipeline runs them before it starts
+    a parse worker, the loader again when called on its own): a supported type, readable, not
+    empty, within the size limit. Raises an :class:`IngestError` that names the file."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         supported = ", ".join(SUPPORTED_SUFFIXES)
         raise UnsupportedFormatError(
             f"{path.name}: unsupported file type {suffix or '(none)'!r}; supported: {supported}"
         )
-    _check_size(path, limits)
-    loader = _LOADERS[suffix]
-    return loader(path, password, limits)
-
-
-def _check_size(path: Path, limits: LoadLimits) -> None:
     try:
         size = path.stat().st_size
     except OSError as exc:

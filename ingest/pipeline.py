@@ -19,7 +19,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from ingest.chunking import chunk_document
-from ingest.errors import EmptyDocumentError, IngestError, TooLargeError, UnsupportedFormatError
+from ingest.errors import EmptyDocumentError, IngestError
+from ingest.loaders import check_file
 from ingest.types import (
     KINDS,
     SUPPORTED_SUFFIXES,
@@ -224,18 +225,8 @@ class IngestPipeline:
 
     def _ingest_checked(self, path: Path, worker: ParseWorker, outcome: FileOutcome) -> None:
         opts = self.options
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise UnsupportedFormatError(
-                f"unsupported file type {path.suffix or '(none)'}; "
-                f"supported: {' '.join(SUPPORTED_SUFFIXES)}"
-            )
+        check_file(path, LoadLimits(max_bytes=opts.max_bytes, max_pages=opts.max_pages))
         size = path.stat().st_size
-        if size == 0:
-            raise EmptyDocumentError("the file is empty (0 bytes)")
-        if size > opts.max_bytes:
-            raise TooLargeError(
-                f"the file is {size / 2**20:.1f} MB; the limit is {opts.max_bytes / 2**20:.0f} MB"
-            )
 
         timings = outcome.timings
         tick = time.perf_counter()

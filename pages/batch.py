@@ -20,13 +20,14 @@ import streamlit as st
 
 from advisor.batch import (
     QuestionItem,
-    answer_all,
     check_batch_size,
     read_questions,
+    run_batch,
     table_rows,
     write_results,
 )
 from advisor.errors import AdvisorError
+from advisor.reports import cite_line
 from advisor.review import (
     ReviewReport,
     coverage_chart,
@@ -42,6 +43,7 @@ from pages.common import (
     outcome_rows,
     save_uploads,
     session_advisor,
+    show_error,
     too_many_files,
     user_name,
 )
@@ -112,8 +114,7 @@ def show_review(data: dict[str, Any], chart: bytes, files: dict[str, bytes], key
                 st.markdown(f"> {e['quote']}{page}")
             st.markdown(dim["recommendation"])
             for c in dim["citations"]:
-                page = f", p. {c['page']}" if c.get("page") else ""
-                st.caption(f"[{c['n']}] {c['source']}{page}: “{c['quote']}”")
+                st.caption(cite_line(c))
     columns = st.columns(len(REVIEW_MIMES))
     for column, (suffix, blob) in zip(columns, files.items(), strict=True):
         column.download_button(
@@ -156,7 +157,7 @@ with plans_tab:
             try:
                 added = workspace.add_plans(paths, progress=ingest_progress)
             except AdvisorError as exc:
-                st.error(str(exc))
+                show_error(exc)
             else:
                 ingest_progress.done()
                 if added.failed:
@@ -186,7 +187,7 @@ with plans_tab:
             try:
                 workspace.delete_plan(gone)
             except AdvisorError as exc:  # already deleted (another tab)
-                st.error(str(exc))
+                show_error(exc)
             else:
                 st.rerun()
 
@@ -249,22 +250,18 @@ with batch_tab:
                 progress = st.progress(0.0, text=f"0/{len(items)}")
                 advisor = session_advisor(service, kbs)
 
-                def answer_one(item: QuestionItem) -> dict[str, Any]:
-                    answer = advisor.answer(item.question, item.history, flt=flt)
-                    return answer.to_record(item.id)
-
                 def on_record(record: dict[str, Any]) -> None:
                     state["records"].append(record)
                     done = len(state["records"])
                     progress.progress(done / len(items), text=f"{done}/{len(items)}")
 
-                answer_all(items, answer_one, llm=advisor.llm_label, on_record=on_record)
+                run_batch(advisor, items, flt=flt, on_record=on_record)
                 state["status"] = "done"
                 workspace.save_result("batch", title, state["records"])
                 cancel.empty()
             except AdvisorError as exc:
                 state["status"] = "idle"
-                st.error(str(exc))
+                show_error(exc)
 
     records = state["records"]
     if state["status"] == "cancelled":
@@ -305,12 +302,13 @@ with review_tab:
             bar.progress(len(steps) / total, text=f"{len(steps)}/{total} · {key}")
 
         try:
-            session_advisor(service)  # loads the session's model with a visible status
+            # the session's backend and top-k, loaded with a visible status
+            advisor = session_advisor(service)
             report = review_passages(
-                service, plan_label(plan_doc), workspace.plan_passages(plan_doc), progress=step
+                advisor, plan_label(plan_doc), workspace.plan_passages(plan_doc), progress=step
             )
         except AdvisorError as exc:
-            st.error(str(exc))
+            show_error(exc)
         else:
             workspace.save_result("review", report.plan, report.to_json())
             st.session_state["review"] = {

@@ -9,6 +9,7 @@ import streamlit as st
 
 from advisor.chain import FinalEvent, SourcesEvent, StatusEvent, TokenEvent
 from advisor.errors import AdvisorError
+from advisor.reports import source_label
 from pages.common import (
     DOCX_MIME,
     get_service,
@@ -117,8 +118,7 @@ def render_closest(record: dict[str, Any]) -> None:
         return
     with st.expander(f"最接近的资料 Closest passages ({len(contexts)})"):
         for c in contexts:
-            page = f" · p. {c['page']}" if c.get("page") else ""
-            st.markdown(f"**[{c['rank']}] {c['source']}{page}**")
+            st.markdown(f"**{source_label(c['rank'], c['source'], c.get('page'))}**")
             st.caption(c["text"][:240].replace("\n", " ") + ("…" if len(c["text"]) > 240 else ""))
 
 
@@ -133,9 +133,9 @@ def render_reading(slot: Any, event: SourcesEvent) -> None:
         ),
     ):
         for p in event.passages:
-            page = f" · p. {p.page}" if p.page else ""
             section = " > ".join(p.section.split(" > ")[-2:])
-            st.markdown(f"**[{p.rank}] {p.source}{page}**" + (f" · {section}" if section else ""))
+            label = source_label(p.rank, p.source, p.page)
+            st.markdown(f"**{label}**" + (f" · {section}" if section else ""))
             st.caption(p.text[:160].replace("\n", " ") + ("…" if len(p.text) > 160 else ""))
 
 

@@ -8,6 +8,17 @@ from typing import Any, ClassVar
 
 import streamlit as st
 
+from advisor.errors import (
+    AccountError,
+    AdvisorError,
+    BackupError,
+    ConfigError,
+    InputFileError,
+    KnowledgeBaseError,
+    LLMError,
+    NotFoundError,
+)
+from advisor.reports import cite_label
 from advisor.service import AdvisorService
 from ingest.pipeline import FileOutcome
 
@@ -39,14 +50,13 @@ def session_advisor(service: AdvisorService, kbs: list[str] | None = None) -> An
     """The advisor with this session's backend and top-k, loading what it needs with a
     visible status the first time (the local model takes a few seconds)."""
     backend = session_backend(service)
-    key = f"chat_model:{backend}" if backend != service.settings.llm else "chat_model"
-    if key not in service._components and backend != "extractive":
+    if not service.model_loaded(backend) and backend != "extractive":
         with st.status("正在加载模型 Loading the model…", expanded=False) as status:
             advisor = service.advisor(kbs, backend=backend, top_k=session_top_k(service))
             advisor.warm_up()  # both languages' system prompts into the prompt cache
             status.update(label="模型已就绪 Model ready", state="complete")
             return advisor
-    first = "embeddings" not in service._components
+    first = not service.embeddings_loaded
     advisor = service.advisor(kbs, backend=backend, top_k=session_top_k(service))
     if first:
         with st.spinner("正在准备检索 Preparing search (index and embedding model)…"):
@@ -54,14 +64,32 @@ def session_advisor(service: AdvisorService, kbs: list[str] | None = None) -> An
     return advisor
 
 
+_ERROR_LABELS: list[tuple[type[AdvisorError], str]] = [
+    (LLMError, "语言模型未能回答 The language model could not answer"),
+    (KnowledgeBaseError, "知识库操作失败 Knowledge base"),
+    (InputFileError, "文件无法使用 File cannot be used"),
+    (NotFoundError, "未找到 Not found"),
+    (AccountError, "账户 Account"),
+    (BackupError, "备份 Backup"),
+    (ConfigError, "设置无效 Invalid setting"),
+]
+
+
+def show_error(exc: AdvisorError) -> None:
+    """Every error of the product's tree (advisor/errors.py) shown the same way: what kind it
+    is, in both UI languages, and its message. Pages call this; app.py catches what a page
+    did not."""
+    label = next((text for kind, text in _ERROR_LABELS if isinstance(exc, kind)), "出错 Error")
+    st.error(f"{label}: {exc}")
+
+
 def render_sources(record: dict[str, Any]) -> None:
     """Numbered sources under an answer: document, page, section, the quote in an expander."""
     contexts = {c["rank"]: c for c in record.get("contexts", [])}
     for c in record.get("citations", []):
-        page = f" · 第 {c['page']} 页 p. {c['page']}" if c.get("page") else ""
         # the last two levels of the section path say enough ("第四章 … > 第四十条")
         section = " > ".join(contexts.get(c["n"], {}).get("section", "").split(" > ")[-2:])
-        label = f"[{c['n']}] {c['source']}{page}" + (f" · {section}" if section else "")
+        label = cite_label(c) + (f" · {section}" if section else "")
         with st.expander(label):
             st.markdown(f"> {c['quote']}")
 
@@ -80,7 +108,6 @@ class StreamlitIngestProgress:
     def __init__(self) -> None:
         self.bar = st.progress(0.0, text="准备中 Preparing…")
         self.stage_line = st.empty()
-        self.outcomes: list[FileOutcome] = []
         self._total = 1
         self._index = 0
         self._stage_total: int | None = None
@@ -101,7 +128,6 @@ class StreamlitIngestProgress:
             self.stage_line.caption(f"{self._name}: {self._stage_done}/{self._stage_total}")
 
     def file_finished(self, outcome: FileOutcome) -> None:
-        self.outcomes.append(outcome)
         self.bar.progress(min((self._index + 1) / self._total, 1.0), text=outcome.source)
 
     def done(self) -> None:
@@ -154,7 +180,7 @@ LOCAL_USER = "local"
 def require_user(service: AdvisorService) -> Any:
     """The signed-in user, or a login form and a stop. With ADVISOR_AUTH=none (single-user
     local use) everyone is the local administrator, and every page says so."""
-    from advisor.accounts import AccountError, User
+    from advisor.accounts import User
 
     if service.settings.auth == "none":
         st.sidebar.warning(

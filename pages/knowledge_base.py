@@ -16,6 +16,7 @@ from pages.common import (
     is_admin,
     outcome_rows,
     save_uploads,
+    show_error,
     too_many_files,
 )
 
@@ -65,7 +66,7 @@ if admin:
                     paths, options=service.ingest_options(kind=kind), progress=progress
                 )
             except AdvisorError as exc:
-                st.error(str(exc))
+                show_error(exc)
             else:
                 progress.done()
                 st.session_state["last_ingest"] = outcome_rows(report.outcomes)

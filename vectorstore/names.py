@@ -18,13 +18,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from textrules import HAN, HAN_CHAR
+
 _BRACKETED = re.compile(r"[（(][^()（）]*[)）]")
 _SUFFIX = re.compile(r"\.(?:md|txt|pdf|docx)$", re.I)
 _PREFIX = "中华人民共和国"
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HAN = HAN_CHAR
 #: what comes right before a name that starts a citation: 根据/依照/按照…, 《, a particle
 _BOUNDARY_BEFORE = set("据照依按在《〈“\"'的和与及、，,：: 对将把从")
-_PLACE = re.compile(r"^([\u4e00-\u9fff]{2,8}?(?:省|市|自治区|特别行政区|县|区))")
+_PLACE = re.compile(rf"^([{HAN}]{{2,8}}?(?:省|市|自治区|特别行政区|县|区))")
 _KIND = re.compile(r"(条例|办法|规定|决定|细则|法|意见|通知|方案|规划)$")
 #: a name this short is too common a word to count as naming a document
 MIN_NAME_CHARS = 3

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -342,6 +342,34 @@ class HybridRetriever:
             for lang, sim in known.items()
         }
 
+    @staticmethod
+    def _accept(
+        source: SearchableKB,
+        flt: RetrievalFilter,
+        lang: str | None,
+        extra: Callable[[dict[str, Any]], bool] | None,
+    ) -> Callable[[dict[str, Any]], bool]:
+        """A chunk a search may return: within the filter, in ``lang`` (any when None), and
+        accepted by ``extra`` (the named documents)."""
+
+        def accept(meta: dict[str, Any]) -> bool:
+            return (
+                flt.accepts(meta, source.kb.name)
+                and (lang is None or meta.get("lang") == lang)
+                and (extra is None or extra(meta))
+            )
+
+        return accept
+
+    @staticmethod
+    def _hits(
+        source: SearchableKB, found: Iterable[tuple[float, str, str, dict[str, Any]]]
+    ) -> list[tuple[float, Passage, dict[str, Any]]]:
+        return [
+            (score, Passage.from_metadata(chunk_id, text, meta, source.kb.name), meta)
+            for score, chunk_id, text, meta in found
+        ]
+
     def _vector_hits(
         self,
         source: SearchableKB,
@@ -352,21 +380,9 @@ class HybridRetriever:
     ) -> list[tuple[float, Passage, dict[str, Any]]]:
         # exact search over the committed chunks (vectorstore/dense.py says why not Chroma's
         # approximate index)
-        def accept(meta: dict[str, Any]) -> bool:
-            return (
-                flt.accepts(meta, source.kb.name)
-                and (lang is None or meta.get("lang") == lang)
-                and (extra is None or extra(meta))
-            )
-
-        return [
-            (
-                hit.similarity,
-                Passage.from_metadata(hit.chunk_id, hit.text, hit.metadata, source.kb.name),
-                hit.metadata,
-            )
-            for hit in source.vectors.search(vector[0], k=self.per_list_k, accept=accept)
-        ]
+        accept = self._accept(source, flt, lang, extra)
+        found = source.vectors.search(vector[0], k=self.per_list_k, accept=accept)
+        return self._hits(source, ((h.similarity, h.chunk_id, h.text, h.metadata) for h in found))
 
     def _keyword_hits(
         self,
@@ -376,21 +392,9 @@ class HybridRetriever:
         lang: str | None,
         extra: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[tuple[float, Passage, dict[str, Any]]]:
-        def accept(meta: dict[str, Any]) -> bool:
-            return (
-                flt.accepts(meta, source.kb.name)
-                and (lang is None or meta.get("lang") == lang)
-                and (extra is None or extra(meta))
-            )
-
-        return [
-            (
-                hit.score,
-                Passage.from_metadata(hit.chunk_id, hit.text, hit.metadata, source.kb.name),
-                hit.metadata,
-            )
-            for hit in source.keywords.search(query, k=self.per_list_k, accept=accept)
-        ]
+        accept = self._accept(source, flt, lang, extra)
+        found = source.keywords.search(query, k=self.per_list_k, accept=accept)
+        return self._hits(source, ((h.score, h.chunk_id, h.text, h.metadata) for h in found))
 
     def _dedupe_and_number(self, ranked: list[_Candidate], k: int) -> list[Passage]:
         kept: list[_Candidate] = []
@@ -431,4 +435,5 @@ class HybridRetriever:
         if not sentences or not passages:
             return np.zeros((len(sentences), len(passages)), dtype=np.float32)
         claims = np.asarray([self.embeddings.embed_query(s) for s in sentences], dtype=np.float32)
-        return claims @ self.passage_vectors(passages).T
+        similarity: np.ndarray = claims @ self.passage_vectors(passages).T
+        return similarity

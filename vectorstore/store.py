@@ -28,12 +28,10 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
-
-from ingest.types import PreparedDocument
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -69,6 +67,55 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:  # somebody else's process: alive
         return True
     return True
+
+
+class ChunkToWrite(Protocol):
+    """What the store reads of a chunk (``ingest.types.Chunk`` is one). The store takes
+    protocols, not ingest's types: ingest and vectorstore never import each other."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def page(self) -> int | None: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def lang(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def page_breaks(self) -> tuple[tuple[int, int], ...]: ...
+
+
+class SkippedPageRecord(Protocol):
+    @property
+    def number(self) -> int | None: ...
+    @property
+    def reason(self) -> str: ...
+
+
+class DocumentToWrite(Protocol):
+    """What the store reads of a document written as one unit
+    (``ingest.types.DocumentToWrite`` is one)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def lang(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def page_count(self) -> int: ...
+    @property
+    def size_bytes(self) -> int: ...
+    @property
+    def chunks(self) -> Sequence[ChunkToWrite]: ...
+    @property
+    def skipped(self) -> Sequence[SkippedPageRecord]: ...
 
 
 class StoreError(Exception):
@@ -228,7 +275,7 @@ class KnowledgeBase:
 
     # ----------------------------------------------------------------- writing
 
-    def write_document(self, doc: PreparedDocument, vectors: np.ndarray) -> DocumentRecord:
+    def write_document(self, doc: DocumentToWrite, vectors: np.ndarray) -> DocumentRecord:
         """Write ``doc`` as one unit, replacing any earlier version with the same source name.
 
         Steps: (1) mark the catalogue record dirty, keeping the committed version visible;
@@ -244,7 +291,7 @@ class KnowledgeBase:
             return self._write_document(doc, vectors, doc_id, lease)
 
     def _write_document(
-        self, doc: PreparedDocument, vectors: np.ndarray, doc_id: str, lease: dict[str, Any]
+        self, doc: DocumentToWrite, vectors: np.ndarray, doc_id: str, lease: dict[str, Any]
     ) -> DocumentRecord:
         existing = self._catalog.get(ids=[doc_id], include=["metadatas"])
         previous = dict(existing["metadatas"][0]) if existing["metadatas"] else None
@@ -320,7 +367,7 @@ class KnowledgeBase:
         """The committed catalogue records as stored (for backups)."""
         return [m for m in self._raw_records() if m.get("sha256")]
 
-    def _stored_chunks(self, doc: PreparedDocument, doc_id: str) -> list[StoredChunk]:
+    def _stored_chunks(self, doc: DocumentToWrite, doc_id: str) -> list[StoredChunk]:
         stored = []
         for chunk in doc.chunks:
             meta: dict[str, Any] = {

@@ -18,22 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, free_port, port_open, running_server
-from tests.pdfgen import write_pdf
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.pdfgen import write_pdf
+from tests.support.servers import REPO_ROOT, free_port, port_open, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.llm, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
 MODEL = REPO_ROOT / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ANSWER_TIMEOUT_MS = 240_000
 ADMIN, PASSWORD = "e2e-admin", "a long e2e password"
 

@@ -11,10 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from advisor.service import AdvisorService
-from tests.conftest import REPO_ROOT
-from tests.fakes import QueuedFakeChat
-from tests.pdfgen import write_pdf
-from tests.plans import GAPPED, as_docx_blocks
+from tests.support.fakes import QueuedFakeChat
+from tests.support.pdfgen import write_pdf
+from tests.support.plans import GAPPED, as_docx_blocks
+from tests.support.servers import REPO_ROOT
 
 KB_TEXT = (
     "---\ntitle: 订单班\nkind: case\n---\n\n# 订单班\n\n"
@@ -41,7 +41,7 @@ def app_service(embeddings, tmp_path: Path, monkeypatch) -> AdvisorService:
     monkeypatch.setenv("ADVISOR_AUTH", "none")
 
     service = get_service()
-    service._components["embeddings"] = embeddings
+    service.use_embeddings(embeddings)
     doc = tmp_path / "order_class.md"
     doc.write_text(KB_TEXT, encoding="utf-8")
     assert service.ingest([doc]).ok
@@ -267,7 +267,7 @@ def test_batch_over_a_chosen_plan_offers_every_download_and_is_kept(app_service,
 
 
 def test_plan_review_from_the_batch_page(app_service, tmp_path) -> None:
-    from tests.pdfgen import write_docx
+    from tests.support.pdfgen import write_docx
 
     app_service.use_chat_model(None, "extractive (no LLM)")
     plan = write_docx(tmp_path / "gapped.docx", as_docx_blocks(GAPPED))
@@ -283,6 +283,26 @@ def test_plan_review_from_the_batch_page(app_service, tmp_path) -> None:
     assert labels == ["下载报告 DOCX"] * 2 + ["下载报告 JSON"] * 2 + ["下载报告 MD"] * 2
     [job] = app_service.workspace("local").results()
     assert job.kind == "review" and job.title == "gapped.docx"
+
+
+def test_a_review_from_the_batch_page_uses_the_sessions_backend(app_service, tmp_path) -> None:
+    """The review used to build the service's default advisor and ignore the backend chosen
+    on the settings page. Here the service's model is a fake that must not be called; the
+    session chose the extractive backend, and the report says it answered."""
+    from tests.support.pdfgen import write_docx
+
+    unused = QueuedFakeChat(replies=[])  # raises if the review asks it anything
+    app_service.use_chat_model(unused, "fake-model")
+    plan = write_docx(tmp_path / "gapped.docx", as_docx_blocks(GAPPED))
+    app = add_plans(start("pages/batch.py"), [("gapped.docx", plan.read_bytes(), DOCX_MIME)])
+    app.session_state["backend"] = "extractive"
+    app.button(key="review_run").click().run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert unused.calls == []
+    [job] = app_service.workspace("local").results()
+    assert job.kind == "review"
+    assert app.session_state["review"]["report"]["llm"] == "extractive (no LLM)"
 
 
 def test_settings_page_shows_status_and_sets_the_session_backend(app_service) -> None:
@@ -304,7 +324,7 @@ def accounts_service(embeddings, tmp_path: Path) -> AdvisorService:
     from pages.common import get_service
 
     service = get_service()  # ADVISOR_AUTH defaults to accounts
-    service._components["embeddings"] = embeddings
+    service.use_embeddings(embeddings)
     doc = tmp_path / "order_class.md"
     doc.write_text(KB_TEXT, encoding="utf-8")
     assert service.ingest([doc]).ok
@@ -380,7 +400,7 @@ def test_conversations_are_private_to_their_user(accounts_service) -> None:
     assert li.session_state["conversation_id"] != mine.id
     assert not any("实训基地怎么建" in v for v in li.markdown.values)
     # and the store refuses li everything about it
-    from advisor.conversations import ConversationNotFoundError
+    from advisor.errors import ConversationNotFoundError
 
     for call in (
         lambda: store.messages(mine.id, "li"),

@@ -16,7 +16,7 @@ import pytest
 
 from advisor.service import AdvisorService
 from advisor.settings import Settings
-from tests.conftest import REPO_ROOT
+from tests.support.servers import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

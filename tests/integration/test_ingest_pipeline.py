@@ -13,15 +13,15 @@ from advisor.cli import main
 from ingest.errors import ParseTimeoutError
 from ingest.types import LoadLimits
 from ingest.worker import ParseWorker
-from tests.conftest import REPO_ROOT
-from tests.contract import KB_DOC_FIELDS
-from tests.pdfgen import (
+from tests.support.contract import KB_DOC_FIELDS
+from tests.support.pdfgen import (
     encrypt_pdf,
     truncate_file,
     write_docx,
     write_image_only_pdf,
     write_pdf,
 )
+from tests.support.servers import REPO_ROOT
 
 EN_PAGE_1 = (
     "Shared training bases\n"

@@ -1,4 +1,4 @@
-"""Prompt injection: 20 poisoned documents (tests/injection_cases.py) against the real local
+"""Prompt injection: 20 poisoned documents (tests/support/injection_cases.py) against the real local
 model. The attack sentences never reach the model (advisor/injection.py cuts them from the
 excerpts), the answers show no sign of the attack, and no citation quotes an attack sentence."""
 
@@ -14,7 +14,7 @@ from advisor.injection import is_instruction
 from advisor.service import AdvisorService
 from advisor.settings import Settings
 from ingest.loaders import normalize_text
-from tests.injection_cases import CASES, Case
+from tests.support.injection_cases import CASES, Case
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"

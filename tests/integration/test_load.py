@@ -3,17 +3,18 @@ session of an app process shares): two administrators ingest into the shared kno
 while six members add their own plans, ask about them and about the shared knowledge base, keep
 conversations and save results. No errors, no cross-talk, and the store is whole afterwards.
 The real store and embedder; the chat model is a fake whose answer is the first sentence of the
-first passage it was given (tests/fakes.py), so a mixed-up prompt would show. The same
+first passage it was given (tests/support/fakes.py), so a mixed-up prompt would show. The same
 scenario, timed and with the bundled model, is bench/load.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from advisor.service import AdvisorService
 from advisor.settings import Settings
-from tests.fakes import PassageEchoChat
-from tests.load_scenario import member_code, run_scenario, seed
+from tests.support.fakes import PassageEchoChat
+from tests.support.load_scenario import member_code, run_scenario, seed
 
 
 def test_eight_sessions_ask_and_ingest_without_errors_or_crosstalk(embeddings, tmp_path) -> None:
@@ -56,8 +57,8 @@ def test_a_crosstalk_would_be_seen(embeddings, tmp_path: Path) -> None:
     leaky_kb = "plans-everyone"
     original = Workspace.__init__
 
-    def leaky_init(self: Workspace, svc: AdvisorService, owner: str) -> None:
-        original(self, svc, owner)
+    def leaky_init(self: Workspace, owner: str, **parts: Any) -> None:
+        original(self, owner, **parts)
         self.kb_name = leaky_kb
 
     Workspace.__init__ = leaky_init  # type: ignore[method-assign]

@@ -1,5 +1,5 @@
-"""Plan review against the rubric: two sample plans (tests/plans.py) generated as PDF and DOCX,
-reviewed with the real store, embedder and starter corpus (extractive recommendations, so the
+"""Plan review against the rubric: two sample plans (tests/support/plans.py) generated as PDF and
+DOCX, reviewed with the real store, embedder and starter corpus (extractive recommendations, so the
 grading is what is under test, not a model)."""
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from advisor.review import (
 from advisor.service import AdvisorService
 from advisor.settings import Settings
 from ingest.loaders import load_document
-from tests.pdfgen import write_docx, write_pdf
-from tests.plans import GAPPED, GAPPED_EXPECTED, THOROUGH, as_docx_blocks
+from tests.support.pdfgen import write_docx, write_pdf
+from tests.support.plans import GAPPED, GAPPED_EXPECTED, THOROUGH, as_docx_blocks
 from vectorstore.retrieval import Passage
 
 REPO = Path(__file__).resolve().parents[2]

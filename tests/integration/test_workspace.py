@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from advisor.errors import NotFoundError
+from advisor.kbnames import is_private_kb, plans_kb_name
 from advisor.review import ReviewReport, review_passages, write_report
 from advisor.service import AdvisorService
 from advisor.settings import Settings
-from advisor.workspace import NotFoundError, is_private_kb, plans_kb_name
-from tests.pdfgen import write_docx
-from tests.plans import GAPPED, GAPPED_EXPECTED, as_docx_blocks
+from tests.support.pdfgen import write_docx
+from tests.support.plans import GAPPED, GAPPED_EXPECTED, as_docx_blocks
 
 SHARED = (
     "---\ntitle: 订单班\nkind: case\n---\n\n# 订单班\n\n"
@@ -140,7 +141,7 @@ def test_a_stored_plan_is_reviewed_and_the_saved_report_written_again(svc, tmp_p
     me = svc.workspace("zhang")
     plan = write_docx(tmp_path / "gapped.docx", as_docx_blocks(GAPPED))
     assert me.add_plans([plan]).ok
-    report = review_passages(svc, "gapped.docx", me.plan_passages("gapped.docx"))
+    report = review_passages(svc.advisor(), "gapped.docx", me.plan_passages("gapped.docx"))
     assert {d.dimension.key: d.status for d in report.dimensions} == GAPPED_EXPECTED
     job = me.save_result("review", report.plan, report.to_json())
 

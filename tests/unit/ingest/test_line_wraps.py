@@ -13,7 +13,7 @@ from advisor.citations import split_sentences
 from ingest.chunking import chunk_document
 from ingest.loaders import join_latin_line_wraps, load_document, normalize_text
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed"
+SEED = Path(__file__).resolve().parents[4] / "shared" / "seed"
 
 WRAPPED = """1. Introduction
 Many higher vocational colleges have begun to practice collaborative

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from advisor.evidence import decisive_sentences
 from advisor.parties import format_parties, is_advisory, party_clauses, party_of
-from tests.fakes import make_passage
+from tests.support.fakes import make_passage
 from vectorstore.retrieval import Passage
 
-CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "corpus"
 
 
 def _passage(text: str, rank: int, lang: str) -> Passage:

@@ -6,7 +6,6 @@ CIDs or GBK codes taken for Unicode, Caesar-shifted glyph ids.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from ingest.textcheck import (
     screen_document,
 )
 from ingest.types import Page, RawDocument
+from tests.support.guards import hang_guard
 
 EN = (
     "The collaboration of industry, learning and research is the focus of higher vocational "
@@ -210,12 +210,11 @@ def test_common_han_set_covers_simplified_traditional_and_japanese() -> None:
     assert all("\u4e00" <= ch <= "\u9fff" for ch in common - {"々"})
 
 
-def test_assess_page_is_fast_on_a_large_page() -> None:
+def test_assess_page_ends_on_a_large_page() -> None:
+    """Its time on this page is measured in bench/text_rules_bench.py."""
     text = (EN + "\n" + ZH + "\n" + GARBLED["script soup"] + "\n") * 2000  # ~900 k chars
-
-    started = time.monotonic()
-    assess_page(text)
-    assert time.monotonic() - started < 5
+    with hang_guard():
+        assess_page(text)
 
 
 _ANY_TEXT = st.one_of(

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.unit.test_store import make_doc, vectors
+from tests.unit.vectorstore.test_store import make_doc, vectors
 from vectorstore.dense import DenseIndex
 from vectorstore.retrieval import SearchableKB
 from vectorstore.store import KnowledgeBase, open_chroma_client

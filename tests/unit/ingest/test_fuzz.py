@@ -16,14 +16,11 @@ from __future__ import annotations
 import io
 import itertools
 import re
-import signal
-import time
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
-from types import FrameType
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -44,13 +41,13 @@ from ingest.errors import (
 from ingest.loaders import load_document
 from ingest.textcheck import assess_page, screen_document
 from ingest.types import Page, RawDocument, ScreenedDocument
-from tests.pdfgen import CJK_FONT, encrypt_pdf, write_docx, write_pdf
+from tests.support.guards import HANG_S, hang_guard
+from tests.support.pdfgen import CJK_FONT, encrypt_pdf, write_docx, write_pdf
 
 # --------------------------------------------------------------------------------------------
 # Guards and oracles
 # --------------------------------------------------------------------------------------------
 
-HANG_S = 20.0  # one file of a few KiB parses in milliseconds; this only catches a real hang
 # "failed" is IngestError's own code ("cannot read the file", e.g. no permission)
 LOADER_REASONS = frozenset({"encrypted", "corrupt", "empty", "too_large", "failed"})
 SUFFIXES = (".pdf", ".txt", ".md", ".docx")
@@ -69,27 +66,6 @@ _LIGATURES = str.maketrans(
 )
 
 
-class _Hang(BaseException):
-    """Raised by the alarm. A BaseException, so the loaders' ``except Exception`` (which turns
-    any parser failure into CorruptFileError) cannot hide a hang as a refusal."""
-
-
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    def _alarm(signum: int, frame: FrameType | None) -> None:
-        raise _Hang
-
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    except _Hang:
-        raise AssertionError(f"still running after {seconds:g} s: a hang") from None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _letters_and_digits(text: str) -> str:
     """What no normalisation may drop or reorder: every letter and digit, ligatures spelt out."""
     return "".join(ch for ch in text.translate(_LIGATURES) if ch.isalnum())
@@ -102,13 +78,11 @@ def _is_forbidden_control(ch: str) -> bool:
 def _load_or_refuse(path: Path) -> RawDocument | IngestError:
     """Load ``path`` under the hang guard; any exception other than IngestError propagates
     (and fails the test). Checks what every outcome must look like."""
-    started = time.monotonic()
-    with _deadline(HANG_S):
+    with hang_guard(HANG_S):
         try:
             outcome: RawDocument | IngestError = load_document(path)
         except IngestError as exc:
             outcome = exc
-    assert time.monotonic() - started < HANG_S
     if isinstance(outcome, IngestError):
         assert outcome.reason in LOADER_REASONS, outcome
         assert outcome.message.startswith(f"{path.name}: "), outcome.message  # names the file
@@ -155,7 +129,7 @@ ZH_TEXT = (
 
 def _uncompressed_chinese_pdf(path: Path) -> Path:
     """Content streams left uncompressed, so that byte mutations reach the text operators
-    (tests/pdfgen.py compresses them)."""
+    (tests/support/pdfgen.py compresses them)."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
@@ -769,14 +743,13 @@ def test_chunking_keeps_every_visible_character_of_tables_fences_runs_and_punctu
     doc = ScreenedDocument(path=Path("doc.md"), pages=pages, page_count=len(pages))
     joined, starts = join_pages(pages)
 
-    began = time.monotonic()
-    spans = plan_chunks(
-        joined, max_tokens=max_tokens, overlap_tokens=overlap, count_tokens=count_tokens
-    )
-    chunks = chunk_document(
-        doc, max_tokens=max_tokens, overlap_tokens=overlap, count_tokens=count_tokens
-    )
-    assert time.monotonic() - began < HANG_S
+    with hang_guard(HANG_S):
+        spans = plan_chunks(
+            joined, max_tokens=max_tokens, overlap_tokens=overlap, count_tokens=count_tokens
+        )
+        chunks = chunk_document(
+            doc, max_tokens=max_tokens, overlap_tokens=overlap, count_tokens=count_tokens
+        )
 
     _assert_no_lost_text(joined, spans)
     assert all(count_tokens(joined[s.start : s.end]) <= max_tokens for s in spans)

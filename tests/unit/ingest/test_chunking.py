@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from ingest.types import Chunk, Page, ScreenedDocument
 
 TokenCounter = Callable[[str], int]
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 ZH_POLICY = SHARED / "testdata" / "zh_policy"
 SEED_PAPER = SHARED / "seed" / "collaborative_innovation_talent_training.txt"
 
@@ -563,17 +562,16 @@ def test_counts_tokens_about_once_per_chunk(policy_files: list[Path]) -> None:
     assert sum(calls) <= 1.5 * total_chars
 
 
-def test_200_pages_are_fast(count_tokens: TokenCounter, policy_files: list[Path]) -> None:
+def test_200_pages_are_chunked(count_tokens: TokenCounter, policy_files: list[Path]) -> None:
+    """Their time is measured in bench/text_rules_bench.py."""
     body = "".join(load_policy(path).pages[0].text for path in policy_files)
     per_page = 1200  # characters of a typical Chinese policy PDF page
     body = (body * 2)[: 200 * per_page]
     pages = [body[i : i + per_page] for i in range(0, len(body), per_page)]
     doc = make_doc(*pages, numbered=True)
-    began = time.perf_counter()
     chunks = chunk_document(doc, max_tokens=384, overlap_tokens=48, count_tokens=count_tokens)
-    elapsed = time.perf_counter() - began
     assert len(chunks) > 1000
-    assert elapsed < 5.0  # ~0.3 s measured; generous for a loaded 2-core machine
+    assert all(count_tokens(c.text) <= 384 for c in chunks)
 
 
 def test_english_seed_paper(count_tokens: TokenCounter) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ingest.types import Chunk, PreparedDocument, SkippedPage
-from tests.contract import KB_DOC_FIELDS
+from tests.support.contract import KB_DOC_FIELDS
 from vectorstore.store import (
     DocumentNotFoundError,
     KnowledgeBase,

@@ -10,7 +10,6 @@ ToUnicode map, which is how real Chinese PDFs turn into mojibake.
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 import zipfile
 import zlib
@@ -50,6 +49,7 @@ from ingest.loaders import (
 )
 from ingest.textcheck import screen_document
 from ingest.types import LoadLimits
+from tests.support.guards import hang_guard
 
 # --------------------------------------------------------------------------------------------
 # PDF fixtures
@@ -548,11 +548,14 @@ def test_html_comments_are_stripped_and_unclosed_ones_kept() -> None:
     assert strip_html_comments("a <!-- never closed") == "a <!-- never closed"
 
 
-def test_html_comment_stripping_is_linear_on_hostile_input() -> None:
-    started = time.monotonic()
-    strip_html_comments("<!--" * 200_000)
-    split_front_matter("---\n" + "key: value\n" * 100_000)
-    assert time.monotonic() - started < 2
+def test_html_comment_stripping_ends_on_hostile_input() -> None:
+    """Linear time is measured in bench/text_rules_bench.py; here, that it ends and keeps an
+    unclosed comment."""
+    hostile = "<!--" * 200_000
+    with hang_guard():
+        assert strip_html_comments(hostile) == hostile
+        meta, body = split_front_matter("---\n" + "key: value\n" * 100_000)
+    assert isinstance(meta, dict) and isinstance(body, str)
 
 
 # --------------------------------------------------------------------------------------------
@@ -734,10 +737,11 @@ def test_chinese_layout_breaks_are_joined_but_structure_is_kept() -> None:
     ],
     ids=["space-run", "cjk-space-runs", "hyphens", "spaced-cjk", "wrapped-zh", "blanks", "ctrl"],
 )
-def test_normalize_text_is_fast_on_hostile_input(hostile: str) -> None:
-    started = time.monotonic()
-    normalize_text(hostile)
-    assert time.monotonic() - started < 3
+def test_normalize_text_ends_on_hostile_input(hostile: str) -> None:
+    """Its time on these inputs is measured in bench/text_rules_bench.py."""
+    with hang_guard():
+        out = normalize_text(hostile)
+    assert len(out) <= len(hostile)
 
 
 # Characters worth mixing: Latin, CJK, Hangul, punctuation, spaces of all kinds, controls,

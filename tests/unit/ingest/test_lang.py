@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -56,12 +54,9 @@ def test_non_letters_do_not_change_the_result(text: str, noise: str) -> None:
     assert detect_lang(text + noise) == detect_lang(text)
 
 
-def test_detect_lang_is_fast_enough_to_run_per_chunk() -> None:
+def test_detect_lang_on_mixed_and_english_chunks() -> None:
+    """Its speed per chunk is measured in bench/text_rules_bench.py."""
     mixed = "第一条 为了发展高等教育事业，实施科教兴国战略 The government is critical. " * 20
     english = "The government is one of the most critical subjects in the mechanism. " * 20
-    began = time.perf_counter()
-    for _ in range(500):
-        detect_lang(mixed)
-        detect_lang(english)
-    # ~0.1 ms per 1,000 characters measured; the bound only catches a pathological slowdown.
-    assert time.perf_counter() - began < 2.0
+    assert detect_lang(mixed) == "zh"
+    assert detect_lang(english) == "en"

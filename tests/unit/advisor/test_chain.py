@@ -11,8 +11,8 @@ import pytest
 from advisor.chain import FinalEvent, TokenEvent, excerpt, format_sources
 from advisor.citations import check_citations
 from prompts import load_prompt, prompt_names, render_prompt
-from tests.contract import ANSWER_RECORD_FIELDS, CITATION_FIELDS, CONTEXT_FIELDS
-from tests.fakes import QueuedFakeChat, make_passage
+from tests.support.contract import ANSWER_RECORD_FIELDS, CITATION_FIELDS, CONTEXT_FIELDS
+from tests.support.fakes import QueuedFakeChat, make_passage
 from vectorstore.retrieval import Passage, RetrievalFilter
 
 DOCS = {
@@ -299,7 +299,7 @@ def test_advisory_answer_lists_each_party_with_citations(service, tmp_path: Path
     each party's part quoted and cited under its party (advisor/parties.py)."""
     folder = tmp_path / "kb"
     folder.mkdir()
-    corpus = Path(__file__).resolve().parents[2] / "corpus"
+    corpus = Path(__file__).resolve().parents[3] / "corpus"
     (folder / "patterns_zh.md").write_text(
         (corpus / "patterns_zh.md").read_text(encoding="utf-8"), encoding="utf-8"
     )
