@@ -4,7 +4,7 @@ import streamlit as st
 
 st.set_page_config(page_title="产教融合顾问 · Collaboration Advisor", page_icon="🎓", layout="wide")
 
-from advisor.errors import AdvisorError  # noqa: E402
+from advisor.errors import translate  # noqa: E402
 from pages.common import get_service, require_user, show_error  # noqa: E402
 
 require_user(get_service())  # a login form and a stop unless signed in (or ADVISOR_AUTH=none)
@@ -19,5 +19,8 @@ navigation = st.navigation(
 )
 try:
     navigation.run()
-except AdvisorError as exc:  # the one place an error no page handled is shown
-    show_error(exc)
+except Exception as exc:  # the one place an error no page handled is shown
+    error = translate(exc)  # None for a bug (and for Streamlit's own rerun and stop)
+    if error is None:
+        raise
+    show_error(error)

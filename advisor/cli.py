@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from advisor.errors import AdvisorError, ConfigError, InputFileError
+from advisor.errors import ConfigError, InputFileError, translate
 from advisor.reports import cite_line, source_label
 from advisor.service import AdvisorService
 from advisor.settings import Settings
@@ -574,9 +574,12 @@ def main(argv: Sequence[str] | None = None, *, service: AdvisorService | None = 
     }
     try:
         return commands[args.command](args, service)
-    except AdvisorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except Exception as exc:  # the one place the CLI handles the error tree
+        error = translate(exc)  # a library error the service did not map is mapped here
+        if error is None:
+            raise  # a bug: its traceback, not a dressed-up message
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

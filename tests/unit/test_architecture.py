@@ -152,3 +152,31 @@ def test_the_han_range_is_defined_once() -> None:
         if pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert holders == []
+
+
+def test_the_cli_handles_the_whole_tree_in_one_place(
+    settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library error that escaped the service is still one line and an exit code; a bug
+    keeps its traceback."""
+    from advisor.cli import main
+    from advisor.service import AdvisorService
+    from vectorstore.store import StoreError
+
+    service = AdvisorService(settings)
+
+    def unreachable(kb: str | None = None) -> list[object]:
+        raise StoreError("the Chroma server at http://127.0.0.1:1 is unreachable")
+
+    monkeypatch.setattr(service, "list_documents", unreachable)
+    assert main(["kb", "docs"], service=service) == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: the Chroma server at http://127.0.0.1:1 is unreachable"
+    )
+
+    def bug(kb: str | None = None) -> list[object]:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(service, "list_documents", bug)
+    with pytest.raises(ZeroDivisionError):
+        main(["kb", "docs"], service=service)
