@@ -682,7 +682,7 @@ class Advisor:
             result.sources_s = time.perf_counter() - started
             yield SourcesEvent(tuple(passages), result.sources_s)
             label = extractive_label(lang)
-            parties = self._parties(standalone, ranked, lang)
+            parties = self._parties(standalone, standalone_lang, ranked, lang)
             picked = extractive_pick(ranked, lang)
             if parties:
                 rest = beyond_parties(picked, parties)
@@ -726,7 +726,8 @@ class Advisor:
             if self.config.basis and not basis:
                 basis = own_language_basis(ranked, lang)
             raw = self._one_language(result, "".join(parts))
-            parties = self._parties(standalone, ranked, lang) if self.config.basis else []
+            by_party = self.config.basis
+            parties = self._parties(standalone, standalone_lang, ranked, lang) if by_party else []
             figures = figure_lines(chosen, lang)
             self._finish(result, raw, basis, support, parties, figures)
         result.latency_s = time.perf_counter() - started
@@ -744,9 +745,11 @@ class Advisor:
         result.language_changes = [*mended.changes, *(f"-[{s}]" for s in mended.dropped)]
         return mended.text
 
-    def _parties(self, question: str, ranked: Sequence[Decisive], lang: str) -> list[PartyClause]:
+    def _parties(
+        self, question: str, question_language: str, ranked: Sequence[Decisive], lang: str
+    ) -> list[PartyClause]:
         """Each party's clauses (``advisor.parties``) for an advisory question, else none."""
-        if not self.config.by_party or not is_advisory(question, question_lang(question)):
+        if not self.config.by_party or not is_advisory(question, question_language):
             return []
         return party_clauses(ranked, lang)
 

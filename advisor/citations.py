@@ -89,8 +89,10 @@ def cited_numbers(sentence: str) -> list[int]:
     return [int(n) for m in _MARKER.finditer(sentence) for n in re.split(r"\D+", m.group(1)) if n]
 
 
-def _strip_markers(sentence: str) -> str:
-    return re.sub(r"\[\d+\]", "", sentence)
+def strip_markers(text: str, replacement: str = "") -> str:
+    """``text`` without its citation markers, in every notation ([1], [1,2], 【1】): the one
+    marker parser (drift, parties and the figure rules use it too)."""
+    return _MARKER.sub(replacement, text)
 
 
 SupportFn = Callable[[Sequence[str], Sequence[Passage]], "np.ndarray"]
@@ -107,7 +109,7 @@ def add_missing_markers(
     candidates: list[int] = []
     for i, sentence in enumerate(pieces):
         body = sentence.rstrip()
-        content = _LIST_LABEL.sub("", _strip_markers(body)).strip("*：: ")
+        content = _LIST_LABEL.sub("", strip_markers(body)).strip("*：: ")
         introduces_list = body.endswith((":", "："))
         if body and not introduces_list and not cited_numbers(body) and len(content) >= 12:
             candidates.append(i)
@@ -154,7 +156,7 @@ def best_quote(passage: Passage, claims: Sequence[str]) -> str:
     sentences = sentences or split_sentences(passage.text) or [passage.text.strip()]
     claim_terms: set[str] = set()
     for claim in claims:
-        claim_terms |= _terms(_strip_markers(claim))
+        claim_terms |= _terms(strip_markers(claim))
     best = max(sentences, key=lambda s: (len(_terms(s) & claim_terms), -sentences.index(s)))
     quote = best.strip()
     if len(quote) > _MAX_QUOTE_CHARS:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from advisor.citations import split_keep
+from advisor.citations import split_keep, strip_markers
 from advisor.glossary import Glossary
 from ingest.lang import detect_lang
 from textrules import HAN, HAN_RUN
@@ -29,7 +29,6 @@ from textrules import HAN, HAN_RUN
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’\-]*(?:[ \t]+[A-Za-z][A-Za-z'’\-]*)*")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&\-]{0,7}s?$")
 _BRACKETS = re.compile(r"[（(][^()（）]*[)）]|“[^”]*”|\"[^\"]*\"")
-_MARKERS = re.compile(r"\[\d+\]")
 
 
 @dataclass(slots=True)
@@ -47,7 +46,7 @@ def one_language(text: str, lang: str, evidence: Sequence[str], glossary: Glossa
     out = Mended(text)
     kept: list[str] = []
     for sentence in split_keep(text):
-        body = _MARKERS.sub("", sentence).strip()
+        body = strip_markers(sentence).strip()
         if _wrong_language(body, lang):
             out.dropped.append(sentence.strip())
             continue

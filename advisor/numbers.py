@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from advisor.citations import strip_markers
+
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -33,7 +35,6 @@ _EN_WORD = "|".join(sorted([*_EN_SMALL, *_EN_SCALE], key=len, reverse=True))
 _EN_RUN = re.compile(rf"\b(?:{_EN_WORD})(?:[\s-]+(?:and[\s-]+)?(?:{_EN_WORD}))*\b", re.I)
 
 # citation markers and list labels are not figures
-_MARKERS = re.compile(r"[\[【［]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]】］]")
 _LIST_LABEL = re.compile(r"^\s*(?:\d{1,2}[.)、]|[（(]\d{1,2}[)）])\s*", re.M)
 # ordinal words in Chinese (第一, 其一, 一是, 之一) carry no figure
 _CN_ORDINAL = re.compile(
@@ -83,7 +84,7 @@ def _number(value: float) -> float:
 
 def figures(text: str) -> set[float]:
     """The numeric values written in ``text``, whatever the notation."""
-    text = _MARKERS.sub(" ", text)
+    text = strip_markers(text, " ")
     text = _LIST_LABEL.sub(" ", text)
     found: set[float] = set()
     for match in _ARABIC_WAN.finditer(text):  # 5万 -> 50000
@@ -161,6 +162,8 @@ _MONTHS = "January February March April May June July August September October N
 _REL_EN = {"以上": "at least ", "以下": "at most ", "以内": "within "}
 
 
+#: what an amount in 万元 or 亿元 is multiplied by to be given in yuan
+_SCALE = {"万元": 10_000, "亿元": 100_000_000}
 _BARE_MAGNITUDE = re.compile(r"[十百千][十百千万亿]*")
 
 
@@ -184,7 +187,7 @@ def english_figures(sentence: str) -> list[tuple[str, str]]:
     writes them, each with the Chinese it renders: ("10,000 to 50,000 yuan",
     "一万元以上五万元以下"), ("15 days", "十五日"), ("1 May 2022", "2022年5月1日"), ("50 %",
     "百分之五十"). Figures an English reader cannot take from the Chinese text."""
-    text = _MARKERS.sub(" ", sentence)
+    text = strip_markers(sentence, " ")
     found: list[tuple[int, str, str]] = []
     taken: list[tuple[int, int]] = []
 
@@ -222,7 +225,7 @@ def english_figures(sentence: str) -> list[tuple[str, str]]:
             v, unit = _value(m.group("c")), m.group("uc")
             if v is None or (unit == "年" and v >= 1900):
                 continue  # 2022年 is a date
-            scale = 10_000 if unit == "万元" else 100_000_000 if unit == "亿元" else 1
+            scale = _SCALE.get(unit, 1)
             one, many = _UNITS_EN[unit]
             rel = _REL_EN.get(m.group("rel") or "", "")
             english = f"{rel}{_en_number(v * scale)} {one if v == 1 else many}"
@@ -231,8 +234,8 @@ def english_figures(sentence: str) -> list[tuple[str, str]]:
             unit = m.group("ub")
             if a is None or b is None or (unit == "年" and b >= 1900):
                 continue
-            scale = 10_000 if unit == "万元" else 100_000_000 if unit == "亿元" else 1
-            scale_a = 10_000 if m.group("ua") == "万元" else scale
+            scale = _SCALE.get(unit, 1)
+            scale_a = _SCALE.get(m.group("ua") or unit, 1)
             english = f"{_en_number(a * scale_a)} to {_en_number(b * scale)} {_UNITS_EN[unit][1]}"
         found.append((m.start(), english, m.group().strip()))
         taken.append(m.span())

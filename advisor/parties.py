@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from advisor.citations import strip_markers
 from advisor.evidence import Decisive
 
 #: the four parties of the seed paper, in the order an answer lists them
@@ -41,7 +42,6 @@ _LEAD = {
     "en": r"^(?:and |while |but |also |in turn, |meanwhile, )?",
 }
 _CLAUSE_END = re.compile(r"(?<=[；;。!?！？])\s*|(?<=\.)\s+")
-_MARKER = re.compile(r"\[\d+\]")
 ADVISORY = {
     "zh": re.compile(r"怎样|怎么|如何|建议|对策|措施|机制|做法|分工|哪些方面|该从|应当从|应该"),
     "en": re.compile(
@@ -88,7 +88,7 @@ def party_clauses(ranked: Sequence[Decisive], lang: str, sentences: int = 8) -> 
         if (d.passage.lang or key) != key:
             continue  # verbatim clauses only in the answer's own language
         for clause in _CLAUSE_END.split(d.text):
-            clause = _MARKER.sub("", clause).strip().rstrip("；;，,")
+            clause = strip_markers(clause).strip().rstrip("；;，,")
             if len(clause) < (8 if key == "zh" else 25) or clause in seen:
                 continue
             party = party_of(clause, key)

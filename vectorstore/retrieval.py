@@ -128,6 +128,7 @@ class SearchableKB:
         self.vectors = DenseIndex(dim)
         self._lock = threading.Lock()
         self._names: dict[str, list[str]] = {}
+        self._sources: dict[str, str] = {}  # doc_id -> file name, for the version labels
         self._names_for: dict[str, str] | None = None
 
     def sync(self) -> dict[str, str]:
@@ -138,15 +139,25 @@ class SearchableKB:
     def document_names(self) -> dict[str, list[str]]:
         """Per document, the names a question may cite it by (vectorstore/names.py); kept
         until the documents change."""
+        return self._document_catalogue()[0]
+
+    def document_sources(self) -> dict[str, str]:
+        """Per document, its file name (the label ``prefer_version`` reads a version's date
+        from); kept with the names."""
+        return self._document_catalogue()[1]
+
+    def _document_catalogue(self) -> tuple[dict[str, list[str]], dict[str, str]]:
         versions = self.keywords.versions
         with self._lock:
             if self._names_for != versions:
+                meta = self.keywords.document_metadata()
+                self._sources = {doc_id: str(m.get("source", "")) for doc_id, m in meta.items()}
                 self._names = {
-                    doc_id: document_names(str(m.get("source", "")), str(m.get("title", "")))
-                    for doc_id, m in self.keywords.document_metadata().items()
+                    doc_id: document_names(self._sources[doc_id], str(m.get("title", "")))
+                    for doc_id, m in meta.items()
                 }
                 self._names_for = versions
-            return self._names
+            return self._names, self._sources
 
 
 _SHINGLE_CLEAN = re.compile(r"\s+")
@@ -260,9 +271,8 @@ class HybridRetriever:
                 continue
             docs = named_documents(query, source.document_names(), translated_terms)
             if len(docs) > 1:
-                meta = source.keywords.document_metadata()
-                labels = {d: str(meta.get(d, {}).get("source", "")) for d in docs}
-                docs = prefer_version(query, docs, labels)
+                sources = source.document_sources()
+                docs = prefer_version(query, docs, {d: sources.get(d, "") for d in docs})
             if docs:
                 # the named documents' own ranked lists, so that their best passages are
                 # candidates even where other documents fill every general list
