@@ -232,9 +232,9 @@ class IngestPipeline:
         tick = time.perf_counter()
         sha = sha256_file(path)
         committed = self.sink.committed_sha(outcome.source)
+        timings["hash"] = time.perf_counter() - tick  # with the catalogue look-up
         if committed == sha:
             outcome.status = "unchanged"
-            timings["hash"] = time.perf_counter() - tick
             return
 
         self.progress.stage("parse")
