@@ -25,8 +25,12 @@ if TYPE_CHECKING:
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]】］]")
 # Sentence boundaries; a marker right after the end punctuation stays with its sentence.
 _NOT_MARKER = r"(?!\s*[\[【［]\s*\d)"
-# "1. order classes;" is a numbered item, not a sentence "1." (1- or 2-digit label only)
-_NOT_LABEL = r"(?<!\b\d\.)(?<!\b\d\d\.)"
+# "1. order classes;" is a numbered item, not a sentence "1.": a 1- or 2-digit label at a line
+# start or after a colon or semicolon ("forms: 1. order classes; 2. …"), never "Article 25."
+_NOT_LABEL = (
+    r"(?<!^\d\.)(?<!\n\d\.)(?<!^\d\d\.)(?<!\n\d\d\.)"
+    r"(?<![:;：；]\s\d\.)(?<![:;：；]\s\d\d\.)(?<![:;：；]\d\.)(?<![:;：；]\d\d\.)"
+)
 _SENTENCE_END = re.compile(
     rf"(?<=[。！？；!?;]){_NOT_MARKER}|(?<=[.\]]){_NOT_LABEL}\s+{_NOT_MARKER}|\n+"
 )

@@ -356,6 +356,8 @@ def complete_lists(
                 break
             if (d.passage.chunk_id, position) in have:
                 continue
+            if not quotable(text) or any(near_duplicate(text, o.text) for o in out):
+                continue  # text addressed to an assistant; the same item from an overlap copy
             have.add((d.passage.chunk_id, position))
             out.append(Decisive(text, d.passage, position, 0.0, d.slot_ok, 0.0))
     return out

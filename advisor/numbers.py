@@ -93,9 +93,13 @@ def figures(text: str) -> set[float]:
     for match in _ARABIC.finditer(text):
         found.add(_number(float(match.group().replace(",", ""))))
     text = text.replace("百分之", " ").replace("千分之", " ")  # 百分之七十 -> 70
-    for match in _CN_RUN.finditer(_CN_ORDINAL.sub(" ", text)):
-        if not _CN_HAS_DIGIT.search(match.group()):
-            continue  # 十分, 千万 (by all means), 万一: words, not figures
+    scanned = _CN_ORDINAL.sub(" ", text)
+    for match in _CN_RUN.finditer(scanned):
+        if not _CN_HAS_DIGIT.search(match.group()) and not (
+            _BARE_MAGNITUDE.fullmatch(match.group())
+            and scanned[match.end() : match.end() + 1] in _COUNTED
+        ):
+            continue  # 十分, 千万 (by all means), 万一: words, not figures; 十万元 is one
         value = _chinese_value(match.group())
         if value is not None:
             found.add(_number(value))
@@ -165,6 +169,8 @@ _REL_EN = {"以上": "at least ", "以下": "at most ", "以内": "within "}
 #: what an amount in 万元 or 亿元 is multiplied by to be given in yuan
 _SCALE = {"万元": 10_000, "亿元": 100_000_000}
 _BARE_MAGNITUDE = re.compile(r"[十百千][十百千万亿]*")
+#: what a figure without a digit character (十万, 百万) must be followed by to be one
+_COUNTED = frozenset("元人名个家项所台")
 
 
 def _value(text: str) -> float | None:

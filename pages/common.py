@@ -56,11 +56,11 @@ def session_advisor(service: AdvisorService, kbs: list[str] | None = None) -> An
             advisor.warm_up()  # both languages' system prompts into the prompt cache
             status.update(label="模型已就绪 Model ready", state="complete")
             return advisor
-    first = not service.embeddings_loaded
-    advisor = service.advisor(kbs, backend=backend, top_k=session_top_k(service))
-    if first:
-        with st.spinner("正在准备检索 Preparing search (index and embedding model)…"):
-            advisor.warm_up()  # the first question then waits for neither
+    if service.embeddings_loaded:
+        return service.advisor(kbs, backend=backend, top_k=session_top_k(service))
+    with st.spinner("正在准备检索 Preparing search (index and embedding model)…"):
+        advisor = service.advisor(kbs, backend=backend, top_k=session_top_k(service))
+        advisor.warm_up()  # the first question then waits for neither
     return advisor
 
 

@@ -58,3 +58,18 @@ def test_english_figures_of_a_chinese_sentence(sentence: str, expected: list) ->
     from advisor.numbers import english_figures
 
     assert english_figures(sentence) == expected
+
+
+def test_a_figure_line_with_a_digitless_amount_is_supported_by_its_clause() -> None:
+    """十万 holds no digit character: the figure line an English answer gets for
+    五万元以上十万元以下 must not be removed as unsupported by the clause it renders; the
+    adverb 千万 (by all means) and 十分 stay words."""
+    from advisor.numbers import english_figures, figures, unsupported_figures
+
+    clause = "有下列行为的，处以五万元以上十万元以下的罚款；"
+    [(english, chinese)] = english_figures(clause)
+    line = f"- {english} ({chinese})[1]"
+    assert line == "- 50,000 to 100,000 yuan (五万元以上十万元以下)[1]"
+    assert figures(clause) == {50_000, 100_000}
+    assert unsupported_figures(line, [clause]) == set()
+    assert figures("千万不要这样做，这十分重要") == set()
