@@ -338,10 +338,13 @@ def complete_lists(
     have = {(d.passage.chunk_id, d.position) for d in chosen}
     done: set[tuple[str, int]] = set()
     floor = LIST_RELATIVE * max((d.score for d in chosen), default=0.0)
+    split: dict[str, list[str]] = {}  # per passage, split once however many of it are chosen
     for d in chosen:
         if d.score < floor:
             continue  # a weaker sentence's list ("…应当履行下列义务：") is not the answer
-        sentences = split_sentences(d.passage.text)
+        if d.passage.chunk_id not in split:
+            split[d.passage.chunk_id] = split_sentences(d.passage.text)
+        sentences = split[d.passage.chunk_id]
         if d.position >= len(sentences):
             continue
         span = _list_span(sentences, d.position)
