@@ -18,7 +18,7 @@ PIP_INSTALL := $(PY) -m pip install -c constraints.txt
 PORT        ?= 8501
 # Override to use a specific interpreter: `make setup PYTHON=/opt/python3.12/bin/python3`.
 PYTHON      ?=
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=25
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # llama-cpp-python compiles llama.cpp with CMake on first install: use every core.

@@ -62,12 +62,12 @@ class TqdmProgress:
             )
         self._files.set_postfix_str(path.name[:40], refresh=True)
 
-    def stage(self, name: str, total: int | None = None) -> None:
+    def stage(self, name: str, total: int | None = None, *, files: int = 1) -> None:
         if self._stage is not None:
             self._stage.close()
         self._stage = self._tqdm(
             total=total,
-            desc=f"  {name}",
+            desc=f"  {name}" + (f" ({files} files)" if files > 1 else ""),
             unit="chunk" if name == "embed" else "step",
             file=self._stream,
             disable=self._disable,

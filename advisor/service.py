@@ -148,6 +148,8 @@ class AdvisorService:
             "chunk_tokens": s.chunk_tokens,
             "chunk_overlap_tokens": s.chunk_overlap_tokens,
             "embed_batch": s.embed_batch,
+            "group_chunks": s.ingest_group_chunks,
+            "embed_heading": s.embed_heading,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:

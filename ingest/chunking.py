@@ -445,9 +445,10 @@ def _merge_lone_headings(text: str, units: list[_Unit]) -> list[_Section]:
     """
     sections: list[_Section] = []
     pending: list[_Unit] = []
-    for unit in units:
+    for position, unit in enumerate(units):
         has_body = not text[unit.head_end : unit.end].isspace() and unit.head_end < unit.end
-        if unit.head_end > unit.start and not has_body:
+        lone_title = position == 0 and len(units) > 1 and _is_title_line(text, unit)
+        if (unit.head_end > unit.start and not has_body) or lone_title:
             pending.append(unit)
             continue
         if not has_body:
@@ -463,6 +464,24 @@ def _merge_lone_headings(text: str, units: list[_Unit]) -> list[_Section]:
         trailing = tuple((p.start, p.end) for p in pending)
         sections.append(_Section(pending[0].start, end, end, pending[-1].path, trailing))
     return sections
+
+
+def _is_title_line(text: str, unit: _Unit) -> bool:
+    """A first unit that is one short line without a sentence end, before the first heading
+    or article: the document's title (a plain-text file's first line, a PDF's title line).
+    It goes with the first section instead of becoming a chunk of its own."""
+    if unit.path or unit.head_end > unit.start:
+        return False
+    body = text[unit.start : unit.end].strip()
+    return (
+        0 < len(body) <= _TITLE_MAX_CHARS
+        and "\n" not in body
+        and not body.endswith(_CLOSING_CHARS[:10])
+        and not any(mark in body for mark in "。！？，；")
+    )
+
+
+_TITLE_MAX_CHARS = 60
 
 
 # --------------------------------------------------------------------------- boundaries

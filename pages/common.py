@@ -109,16 +109,19 @@ class StreamlitIngestProgress:
         self.bar = st.progress(0.0, text="准备中 Preparing…")
         self.stage_line = st.empty()
         self._total = 1
-        self._index = 0
+        self._finished = 0
         self._stage_total: int | None = None
         self._stage_done = 0
         self._name = ""
 
     def file_started(self, path: Path, index: int, total: int) -> None:
-        self._total, self._index, self._name = max(total, 1), index, path.name
-        self.bar.progress(index / self._total, text=f"{index + 1}/{total} · {path.name}")
+        self._total, self._name = max(total, 1), path.name
+        self.bar.progress(self._finished / self._total, text=f"{index + 1}/{total} · {path.name}")
 
-    def stage(self, name: str, total: int | None = None) -> None:
+    def stage(self, name: str, total: int | None = None, *, files: int = 1) -> None:
+        # small files are embedded and written in groups: the line then names the group
+        if files > 1:
+            self._name = f"{files} 个文件 files"
         self._stage_total, self._stage_done = total, 0
         self.stage_line.caption(f"{self._name}: {name}" + (f" 0/{total}" if total else ""))
 
@@ -128,7 +131,11 @@ class StreamlitIngestProgress:
             self.stage_line.caption(f"{self._name}: {self._stage_done}/{self._stage_total}")
 
     def file_finished(self, outcome: FileOutcome) -> None:
-        self.bar.progress(min((self._index + 1) / self._total, 1.0), text=outcome.source)
+        self._finished += 1
+        self.bar.progress(
+            min(self._finished / self._total, 1.0),
+            text=f"{self._finished}/{self._total} · {outcome.source}",
+        )
 
     def done(self) -> None:
         self.bar.progress(1.0, text="完成 Done")

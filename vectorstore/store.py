@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
@@ -236,9 +236,14 @@ class KnowledgeBase:
         return [dict(m) for m in (got["metadatas"] or [])]
 
     def _put_record(self, meta: dict[str, Any]) -> None:
+        self._put_records([meta])
+
+    def _put_records(self, metas: Sequence[dict[str, Any]]) -> None:
         # the catalogue needs no vector search: a constant 1-d vector satisfies Chroma
         self._catalog.upsert(
-            ids=[meta["doc_id"]], embeddings=np.ones((1, 1), dtype=np.float32), metadatas=[meta]
+            ids=[m["doc_id"] for m in metas],
+            embeddings=np.ones((len(metas), 1), dtype=np.float32),
+            metadatas=list(metas),
         )
 
     @staticmethod
@@ -260,8 +265,9 @@ class KnowledgeBase:
         return None
 
     def committed_sha(self, source: str) -> str | None:
-        record = self.get_document(source)
-        return record.sha256 if record else None
+        got = self._catalog.get(ids=[doc_id_for(source)], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return str(metas[0]["sha256"]) if metas and metas[0].get("sha256") else None
 
     def committed_versions(self) -> dict[str, str]:
         """doc_id -> committed sha256, for filtering out chunks of unfinished writes."""
@@ -276,60 +282,93 @@ class KnowledgeBase:
     # ----------------------------------------------------------------- writing
 
     def write_document(self, doc: DocumentToWrite, vectors: np.ndarray) -> DocumentRecord:
-        """Write ``doc`` as one unit, replacing any earlier version with the same source name.
+        """Write ``doc`` as one unit, replacing any earlier version with the same source name
+        (``write_documents`` with one document)."""
+        return self.write_documents([(doc, vectors)])[0]
 
-        Steps: (1) mark the catalogue record dirty, keeping the committed version visible;
-        (2) add the new chunks under ids that contain the new content hash; (3) commit by
-        switching the record to the new hash; (4) delete chunks of other versions; (5) clear
-        the dirty flag. A crash anywhere leaves a dirty record that ``repair`` resolves to the
-        old version (before step 3) or the new one (after it).
+    def write_documents(
+        self, items: Sequence[tuple[DocumentToWrite, np.ndarray]]
+    ) -> list[DocumentRecord]:
+        """Write several documents, each as one unit, with the round trips of one write.
+
+        Steps, each one Chroma call for all the documents: (1) mark their catalogue records
+        dirty, keeping committed versions visible; (2) add the new chunks under ids that
+        contain the new content hash; (3) commit by switching the records to the new hashes;
+        (4) delete chunks of other versions (only documents that had a record can have any);
+        (5) clear the dirty flags. Every record goes through the steps on its own, so a crash
+        anywhere leaves dirty records that ``repair`` resolves, one document at a time, to the
+        old version (before its step 3) or the new one (after it). A failure before the commit
+        puts every document of the call back as it was.
         """
-        if len(vectors) != len(doc.chunks):
-            raise StoreError("one vector per chunk is required")
-        doc_id = doc_id_for(doc.source)
-        with self._writing(doc_id) as lease:
-            return self._write_document(doc, vectors, doc_id, lease)
+        if not items:
+            return []
+        for doc, vecs in items:
+            if len(vecs) != len(doc.chunks):
+                raise StoreError(f"{doc.source}: one vector per chunk is required")
+        doc_ids = [doc_id_for(doc.source) for doc, _ in items]
+        if len(set(doc_ids)) != len(doc_ids):
+            raise StoreError("a document can be written only once per call")
+        with self._writing(*doc_ids) as lease:
+            return self._write_documents(items, doc_ids, lease)
 
-    def _write_document(
-        self, doc: DocumentToWrite, vectors: np.ndarray, doc_id: str, lease: dict[str, Any]
-    ) -> DocumentRecord:
-        existing = self._catalog.get(ids=[doc_id], include=["metadatas"])
-        previous = dict(existing["metadatas"][0]) if existing["metadatas"] else None
-        marker: dict[str, Any] = (
-            dict(previous) if previous else {"doc_id": doc_id, "source": doc.source, "sha256": ""}
-        )
-        marker.update(lease, dirty=True)
-        self._put_record(marker)
+    def _write_documents(
+        self,
+        items: Sequence[tuple[DocumentToWrite, np.ndarray]],
+        doc_ids: list[str],
+        lease: dict[str, Any],
+    ) -> list[DocumentRecord]:
+        existing = self._catalog.get(ids=doc_ids, include=["metadatas"])
+        previous = {str(m["doc_id"]): dict(m) for m in existing["metadatas"] or []}
+        markers: list[dict[str, Any]] = []
+        for (doc, _), doc_id in zip(items, doc_ids, strict=True):
+            marker = dict(previous.get(doc_id) or {"doc_id": doc_id, "source": doc.source})
+            marker.setdefault("sha256", "")
+            markers.append({**marker, **lease, "dirty": True})
+        self._put_records(markers)
 
-        chunks = self._stored_chunks(doc, doc_id)
+        chunks = [
+            c
+            for (doc, _), d in zip(items, doc_ids, strict=True)
+            for c in self._stored_chunks(doc, d)
+        ]
         try:
-            self._upsert(chunks, vectors)
+            self._upsert(chunks, np.concatenate([np.asarray(v) for _, v in items]))
         except Exception:
-            # Put the store back as it was: drop what was added of the new version.
-            self._remove_chunks_except(doc_id, keep_sha=str(marker["sha256"]))
+            # Put the store back as it was: drop what was added of the new versions.
+            for marker in markers:
+                self._remove_chunks_except(str(marker["doc_id"]), keep_sha=str(marker["sha256"]))
             if previous:
-                self._put_record(previous)
-            else:
-                self._catalog.delete(ids=[doc_id])
+                self._put_records(list(previous.values()))
+            new_ids = [d for d in doc_ids if d not in previous]
+            if new_ids:
+                self._catalog.delete(ids=new_ids)
             raise
 
-        record = DocumentRecord(
-            doc_id=doc_id,
-            source=doc.source,
-            kind=doc.kind,
-            lang=doc.lang,
-            pages=doc.page_count,
-            chunks=len(chunks),
-            sha256=doc.sha256,
-            ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            title=doc.title,
-            size_bytes=doc.size_bytes,
-            skipped_pages=",".join(f"{s.number}:{s.reason}" for s in doc.skipped),
-        )
-        self._put_record({**record.to_json(), **lease, "dirty": True})  # commit point
-        self._remove_chunks_except(doc_id, keep_sha=doc.sha256)
-        self._put_record({**record.to_json(), "dirty": False})
-        return record
+        ingested_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        records = [
+            DocumentRecord(
+                doc_id=doc_id,
+                source=doc.source,
+                kind=doc.kind,
+                lang=doc.lang,
+                pages=doc.page_count,
+                chunks=len(doc.chunks),
+                sha256=doc.sha256,
+                ingested_at=ingested_at,
+                title=doc.title,
+                size_bytes=doc.size_bytes,
+                skipped_pages=",".join(f"{s.number}:{s.reason}" for s in doc.skipped),
+            )
+            for (doc, _), doc_id in zip(items, doc_ids, strict=True)
+        ]
+        self._put_records([{**r.to_json(), **lease, "dirty": True} for r in records])  # commit
+        for record in records:
+            # A document without a record has no chunks: a write marks the record before it
+            # adds any, and a deletion or rollback removes the chunks before the record.
+            if record.doc_id in previous:
+                self._remove_chunks_except(record.doc_id, keep_sha=record.sha256)
+        self._put_records([{**r.to_json(), "dirty": False} for r in records])
+        return records
 
     def restore_document(
         self, record: dict[str, Any], chunks: Sequence[StoredChunk]
@@ -457,18 +496,22 @@ class KnowledgeBase:
         return False  # another host's write, not yet stale
 
     @contextmanager
-    def _writing(self, doc_id: str) -> Iterator[dict[str, Any]]:
-        """Serialise writes of one document in this process and mark them as running; yields
+    def _writing(self, *doc_ids: str) -> Iterator[dict[str, Any]]:
+        """Serialise writes of each document in this process and mark them as running; yields
         the lease fields every dirty record of the write carries."""
-        key = (self.name, doc_id)
-        with _document_locks[hash(key) % len(_document_locks)]:
+        keys = [(self.name, doc_id) for doc_id in doc_ids]
+        # stripes are taken in one order, so two writers of overlapping sets cannot deadlock
+        stripes = sorted({hash(key) % len(_document_locks) for key in keys})
+        with ExitStack() as stack:
+            for stripe in stripes:
+                stack.enter_context(_document_locks[stripe])
             with _writes_lock:
-                _active_writes.add(key)
+                _active_writes.update(keys)
             try:
                 yield {"writer": _writer_id(), "dirty_at": time.time()}
             finally:
                 with _writes_lock:
-                    _active_writes.discard(key)
+                    _active_writes.difference_update(keys)
 
     def drop(self) -> None:
         """Delete the whole knowledge base."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,13 +22,15 @@ from tests.support.servers import REPO_ROOT
 pytestmark = pytest.mark.slow
 
 
-def cli(data: Path, *args: str, llm: str = "extractive") -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_")}
-    env.update(ADVISOR_DATA_DIR=str(data), ADVISOR_LLM=llm)
+def cli(
+    data: Path, *args: str, llm: str = "extractive", env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_")}
+    environ.update(ADVISOR_DATA_DIR=str(data), ADVISOR_LLM=llm, **(env or {}))
     return subprocess.Popen(
         [sys.executable, "-m", "advisor", *args],
         cwd=REPO_ROOT,
-        env=env,
+        env=environ,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -91,6 +94,60 @@ def test_ingest_killed_at_any_moment_is_finished_by_the_next_run(
     assert documents in ([], expected)
     # ... and the next run finishes the job: the same chunks as a clean ingest, no orphans
     again = cli(data, "ingest", str(doc))
+    assert again.wait(300) == 0, again.stderr.read() if again.stderr else ""
+    documents, ids, dirty = store_state(data, embeddings)
+    assert documents == expected
+    assert sorted(ids) == sorted(expected_ids)
+    assert len(ids) == len(set(ids)) and dirty == 0
+
+
+def many_small_files(folder: Path, n: int = 60) -> Path:
+    """``n`` one-passage notes: the pipeline embeds and writes them in groups."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"minutes-{i:03d}.txt").write_text(
+            f"第{i + 1}次校企联席会议纪要：双方确认第{i + 1}期订单班招收{20 + i % 9}名学生，"
+            f"企业提供{i % 4 + 2}个实习岗位。",
+            encoding="utf-8",
+        )
+    return folder
+
+
+def files_done(stderr: bytes) -> int:
+    """The files bar's count in the CLI's progress output so far."""
+    counts = re.findall(rb"files:[^\r\n]*?\| *(\d+)/\d+", stderr)
+    return int(counts[-1]) if counts else 0
+
+
+def test_ingest_of_many_small_files_killed_midway_is_finished_by_the_next_run(
+    tmp_path, embeddings
+) -> None:
+    """SIGKILL in the middle of an ingest of many small files, which are embedded and written
+    in groups: every document the kill left is complete, and the next run finishes the job
+    with the same store a clean ingest makes."""
+    folder = many_small_files(tmp_path / "minutes")
+    env = {"ADVISOR_INGEST_GROUP_CHUNKS": "8"}  # ~8 groups
+    assert cli(tmp_path / "reference", "ingest", str(folder), env=env).wait(300) == 0
+    expected, expected_ids, _ = store_state(tmp_path / "reference", embeddings)
+    assert len(expected) == 60
+
+    data = tmp_path / "data"
+    proc = cli(data, "ingest", str(folder), env={**env, "ADVISOR_PROGRESS": "1"})
+    assert proc.stderr is not None
+    os.set_blocking(proc.stderr.fileno(), False)
+    seen, deadline = b"", time.monotonic() + 300
+    while files_done(seen) < 20 and time.monotonic() < deadline and proc.poll() is None:
+        seen += proc.stderr.read() or b""
+        time.sleep(0.02)
+    done_at_kill = files_done(seen)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert 20 <= done_at_kill < 60, "the kill did not land in the middle of the ingest"
+
+    documents, _, _ = store_state(data, embeddings)
+    assert len(documents) >= done_at_kill  # every file reported done was committed
+    assert set(documents) <= set(expected)  # and each document is complete
+    again = cli(data, "ingest", str(folder), env=env)
     assert again.wait(300) == 0, again.stderr.read() if again.stderr else ""
     documents, ids, dirty = store_state(data, embeddings)
     assert documents == expected

@@ -252,3 +252,156 @@ def test_python_dash_m_entry_point(tmp_path) -> None:
     assert run.returncode == 0, run.stderr
     [outcome] = json.loads(run.stdout)
     assert outcome["status"] == "indexed" and outcome["chunks"] == 1
+
+
+# ------------------------------------------------- small files: grouped, reported one by one
+
+
+class RecordingProgress:
+    """What a user interface is told, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def file_started(self, path: Path, index: int, total: int) -> None:
+        self.events.append(("started", path.name, index, total))
+
+    def stage(self, name: str, total: int | None = None, *, files: int = 1) -> None:
+        self.events.append(("stage", name, total, files))
+
+    def advance(self, n: int = 1) -> None:
+        self.events.append(("advance", n))
+
+    def file_finished(self, outcome) -> None:
+        self.events.append(("finished", outcome.source, outcome.status))
+
+
+def small_files(folder: Path, n: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = folder / f"note-{i:02d}.txt"
+        path.write_text(
+            f"第{i + 1}号纪要：学校与第{i + 1}家合作企业商定共建实训基地，"
+            f"企业派{i % 5 + 1}名工程师授课。",
+            encoding="utf-8",
+        )
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture()
+def grouped_service(tmp_path, embeddings):
+    from advisor.service import AdvisorService
+    from advisor.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", llm="extractive", ingest_group_chunks=6)
+    return AdvisorService(settings, embeddings=embeddings)
+
+
+@pytest.fixture()
+def write_calls(monkeypatch) -> list[list[str]]:
+    """The documents of each store write, by source."""
+    from vectorstore.store import KnowledgeBase
+
+    calls: list[list[str]] = []
+    real = KnowledgeBase.write_documents
+
+    def spy(self, items):
+        calls.append([doc.source for doc, _ in items])
+        return real(self, items)
+
+    monkeypatch.setattr(KnowledgeBase, "write_documents", spy)
+    return calls
+
+
+def test_small_files_are_written_in_groups_and_reported_one_by_one(
+    grouped_service, write_calls, tmp_path
+) -> None:
+    folder = tmp_path / "notes"
+    notes = small_files(folder, 14)
+    big = folder / "rules.md"  # 8 articles: a group of its own
+    big.write_text(
+        "# 实训基地管理办法\n\n"
+        + "\n\n".join(f"第{i}条 实训基地第{i}项管理要求由校企双方共同制定。" for i in range(1, 9)),
+        encoding="utf-8",
+    )
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    progress = RecordingProgress()
+    report = grouped_service.ingest([folder], progress=progress)
+
+    names = [*(p.name for p in [*notes, big]), "broken.pdf"]
+    # the report keeps the files' order; every file but the broken one is indexed
+    assert [o.source for o in report.outcomes] == sorted(names)
+    assert by_source(report)["broken.pdf"].status == "failed"
+    assert all(o.status == "indexed" for o in report.outcomes if o.source != "broken.pdf")
+    # every file is started once and finished once, and finishes after it started
+    started = [e[1] for e in progress.events if e[0] == "started"]
+    finished = [e[1] for e in progress.events if e[0] == "finished"]
+    assert sorted(started) == sorted(finished) == sorted(names)
+    finished_at = {e[1]: i for i, e in enumerate(progress.events) if e[0] == "finished"}
+    for i, event in enumerate(progress.events):
+        if event[0] == "started":
+            assert finished_at[event[1]] > i
+    # groups of at most 6 chunks; the 8-article document is written alone
+    assert ["rules.md"] in write_calls
+    assert all(len(call) <= 6 for call in write_calls)
+    assert len(write_calls) < 14  # not one write per file
+    assert sorted(s for call in write_calls for s in call) == sorted(
+        n for n in names if n != "broken.pdf"
+    )
+    grouped = [e for e in progress.events if e[0] == "stage" and e[1] == "embed" and e[3] > 1]
+    assert grouped and all(e[2] == e[3] for e in grouped)  # one chunk per note
+    # the group's time is charged to its files
+    for outcome in report.outcomes:
+        if outcome.status == "indexed":
+            assert outcome.timings["embed"] > 0 and outcome.timings["write"] > 0
+
+    kb = grouped_service.knowledge_base()
+    assert len(kb.list_documents()) == 15 and kb.count_chunks() == 14 + 8
+    again = grouped_service.ingest([folder])
+    assert again.counts() == {"unchanged": 15, "failed": 1}
+
+
+def test_a_document_that_fails_in_a_group_fails_alone(
+    grouped_service, monkeypatch, tmp_path
+) -> None:
+    from vectorstore.store import KnowledgeBase
+
+    notes = small_files(tmp_path / "notes", 5)
+    notes[2].write_text("坏的写入：存储拒绝这一篇。", encoding="utf-8")
+    notes[4].write_text("坏的嵌入：嵌入模型拒绝这一篇。", encoding="utf-8")
+    real_upsert = KnowledgeBase._upsert
+
+    def upsert(self, chunks, vecs):
+        if any("坏的写入" in c.text for c in chunks):
+            raise RuntimeError("the store refused the write")
+        return real_upsert(self, chunks, vecs)
+
+    monkeypatch.setattr(KnowledgeBase, "_upsert", upsert)
+    real_embed = grouped_service.embeddings.embed_passages
+
+    def embed(texts, **kwargs):
+        if any("坏的嵌入" in t for t in texts):
+            raise RuntimeError("the embedder failed")
+        return real_embed(texts, **kwargs)
+
+    monkeypatch.setattr(grouped_service.embeddings, "embed_passages", embed)
+    report = grouped_service.ingest(notes)
+    outcomes = by_source(report)
+    assert {s: o.status for s, o in outcomes.items()} == {
+        "note-00.txt": "indexed",
+        "note-01.txt": "indexed",
+        "note-02.txt": "failed",
+        "note-03.txt": "indexed",
+        "note-04.txt": "failed",
+    }
+    assert "the store refused the write" in outcomes["note-02.txt"].message
+    assert "the embedder failed" in outcomes["note-04.txt"].message
+    kb = grouped_service.knowledge_base()
+    assert sorted(d.source for d in kb.list_documents()) == [
+        "note-00.txt",
+        "note-01.txt",
+        "note-03.txt",
+    ]
+    assert kb.count_chunks() == 3 and not kb._raw_records(where={"dirty": True})

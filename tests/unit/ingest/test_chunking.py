@@ -267,6 +267,32 @@ def test_trailing_lone_heading_joins_the_last_chunk(count_tokens: TokenCounter) 
     assert chunks[0].text.endswith("## 附录") and chunks[0].section == "第一条"
 
 
+def test_a_first_title_line_goes_with_the_first_article(count_tokens: TokenCounter) -> None:
+    """A plain-text file's first line is its title: it opens the first chunk instead of being
+    a chunk of its own (which retrieval would return for nothing but the name)."""
+    text = (
+        "上海市高等教育促进条例（汇编）\n"
+        "第十七条 高等学校落实立德树人根本任务的情况，应当作为高等教育质量评价的首要内容。\n"
+        "第十八条 高等学校应当开展诚信教育。"
+    )
+    chunks = chunk(text, count_tokens)
+    assert [c.section for c in chunks] == ["第十七条", "第十八条"]
+    assert chunks[0].text.startswith("上海市高等教育促进条例（汇编）\n第十七条")
+    assert "".join(c.text for c in chunks).count("上海市高等教育促进条例") == 1
+
+
+def test_a_first_sentence_stays_a_chunk_of_its_own(count_tokens: TokenCounter) -> None:
+    """A first line that says something (a sentence, an address, a paragraph) is not a title."""
+    for opening in (
+        "各有关单位：",
+        "为深化产教融合，现将有关事项通知如下。",
+        "关于印发校企合作办法的通知\n各有关单位",
+        "本办法适用于全省各类职业院校与企业共同开展的学徒制培养，以及订单班和产业学院建设",
+    ):
+        chunks = chunk(f"{opening}\n第一条 学校与企业共建实训基地。", count_tokens)
+        assert chunks[0].text == opening, opening
+
+
 def test_heading_only_document(count_tokens: TokenCounter) -> None:
     chunks = chunk("# 标题\n\n## 第一章 总则\n", count_tokens)
     assert len(chunks) == 1 and chunks[0].text == "# 标题\n\n## 第一章 总则"

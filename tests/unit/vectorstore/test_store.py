@@ -158,15 +158,15 @@ def test_repair_after_crash_mid_write(kb: KnowledgeBase, monkeypatch, crash_poin
         pass
 
     if crash_point == "before-commit":  # the 2nd catalogue write is the commit
-        real_put, calls = kb._put_record, {"n": 0}
+        real_put, calls = kb._put_records, {"n": 0}
 
-        def crashing_put(meta):
+        def crashing_put(metas):
             calls["n"] += 1
             if calls["n"] == 2:
                 raise Crash()
-            real_put(meta)
+            real_put(metas)
 
-        monkeypatch.setattr(kb, "_put_record", crashing_put)
+        monkeypatch.setattr(kb, "_put_records", crashing_put)
     else:  # committed, but the old version's chunks were not removed yet
 
         def crashing_cleanup(doc_id, keep_sha):
@@ -303,6 +303,140 @@ def test_writes_of_one_document_from_two_threads_do_not_mix(kb: KnowledgeBase) -
     texts = sorted(c.text for c in kb.iter_chunks())
     assert texts == [f"{record.sha256[:4]} {n}" for n in range(5)]
     assert kb.count_chunks() == 5 and not kb._raw_records(where={"dirty": True})
+
+
+# ----------------------------------------------------------- several documents in one write
+
+
+def texts_by_source(kb: KnowledgeBase) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for chunk in kb.iter_chunks():
+        out.setdefault(chunk.metadata["source"], []).append(chunk.text)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def test_write_documents_commits_each_document(kb: KnowledgeBase) -> None:
+    kb.write_document(make_doc("old.md", ["old v1"], "1" * 64), vectors(1))
+    docs = [
+        make_doc("old.md", ["old v2 a", "old v2 b"], "2" * 64),  # replaces its version 1
+        make_doc("a.md", ["a one"], "3" * 64),
+        make_doc("b.md", ["b one", "b two", "b three"], "4" * 64),
+    ]
+    records = kb.write_documents([(d, vectors(len(d.chunks))) for d in docs])
+    assert [r.source for r in records] == ["old.md", "a.md", "b.md"]
+    assert [r.chunks for r in records] == [2, 1, 3]
+    assert texts_by_source(kb) == {
+        "old.md": ["old v2 a", "old v2 b"],
+        "a.md": ["a one"],
+        "b.md": ["b one", "b three", "b two"],
+    }
+    assert kb.count_chunks() == 6  # version 1 is gone
+    assert {d.source: d.sha256 for d in kb.list_documents()} == {
+        "old.md": "2" * 64,
+        "a.md": "3" * 64,
+        "b.md": "4" * 64,
+    }
+    assert not kb._raw_records(where={"dirty": True})
+
+
+def test_write_documents_costs_the_round_trips_of_one(kb: KnowledgeBase, monkeypatch) -> None:
+    """The point of grouping: the number of Chroma calls does not grow with the number of
+    new documents written together."""
+    calls: list[str] = []
+    for collection, label in ((kb.chunks, "chunks"), (kb._catalog, "catalog")):
+        for method in ("get", "upsert", "delete"):
+            real = getattr(collection, method)
+
+            def counted(*args, _real=real, _name=f"{label}.{method}", **kwargs):
+                calls.append(_name)
+                return _real(*args, **kwargs)
+
+            monkeypatch.setattr(collection, method, counted)
+
+    def write(n: int, prefix: str) -> int:
+        calls.clear()
+        docs = [make_doc(f"{prefix}{i}.md", [f"{prefix} {i}"], f"{i:064d}") for i in range(n)]
+        kb.write_documents([(d, vectors(1)) for d in docs])
+        return len(calls)
+
+    one, forty = write(1, "x"), write(40, "y")
+    assert one == forty <= 5
+    assert len(kb.list_documents()) == 41
+
+
+def test_failed_write_documents_puts_every_document_back(kb: KnowledgeBase, monkeypatch) -> None:
+    kb.write_document(make_doc("kept.md", ["kept v1"], "5" * 64), vectors(1))
+
+    def failing_upsert(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(kb.chunks, "upsert", failing_upsert)
+    docs = [make_doc("kept.md", ["kept v2"], "6" * 64), make_doc("new.md", ["new"], "7" * 64)]
+    with pytest.raises(RuntimeError):
+        kb.write_documents([(d, vectors(1)) for d in docs])
+    monkeypatch.undo()
+    assert texts_by_source(kb) == {"kept.md": ["kept v1"]}
+    assert [(d.source, d.sha256) for d in kb.list_documents()] == [("kept.md", "5" * 64)]
+    assert kb.count_chunks() == 1 and not kb._raw_records(where={"dirty": True})
+
+
+@pytest.mark.parametrize("crash_at", [2, 3])  # catalogue upserts: 2 = commit, 3 = clean flags
+def test_crash_in_a_grouped_write_is_repaired_per_document(
+    kb: KnowledgeBase, monkeypatch, crash_at: int
+) -> None:
+    kb.write_document(make_doc("old.md", ["old v1"], "1" * 64), vectors(1))
+    real, calls = kb._catalog.upsert, {"n": 0}
+
+    def crashing(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == crash_at:
+            raise KeyboardInterrupt
+        return real(**kwargs)
+
+    monkeypatch.setattr(kb._catalog, "upsert", crashing)
+    docs = [make_doc("old.md", ["old v2"], "2" * 64), make_doc("new.md", ["new"], "3" * 64)]
+    with pytest.raises(KeyboardInterrupt):
+        kb.write_documents([(d, vectors(1)) for d in docs])
+    monkeypatch.undo()
+    expected = (
+        {"old.md": ["old v1"]} if crash_at == 2 else {"old.md": ["old v2"], "new.md": ["new"]}
+    )
+    assert texts_by_source(kb) == expected  # readers see committed versions only
+    kb.repair()
+    assert texts_by_source(kb) == expected
+    assert kb.count_chunks() == sum(len(v) for v in expected.values())
+    assert not kb._raw_records(where={"dirty": True})
+
+
+def test_write_documents_refuses_a_document_twice(kb: KnowledgeBase) -> None:
+    doc = make_doc("a.md", ["x"], "8" * 64)
+    with pytest.raises(StoreError, match="once per call"):
+        kb.write_documents([(doc, vectors(1)), (doc, vectors(1))])
+    assert kb.list_documents() == []
+
+
+def test_grouped_writes_of_overlapping_documents_do_not_deadlock(kb: KnowledgeBase) -> None:
+    import threading
+
+    names = [f"d{i}.md" for i in range(12)]
+
+    def write(order: list[str], tag: str) -> None:
+        for round_ in range(3):
+            docs = [
+                make_doc(n, [f"{tag}{round_} {n}"], f"{tag}{round_}".ljust(64, "0")) for n in order
+            ]
+            kb.write_documents([(d, vectors(1)) for d in docs])
+
+    threads = [
+        threading.Thread(target=write, args=(names, "a")),
+        threading.Thread(target=write, args=(names[::-1], "b")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads)
+    assert len(kb.list_documents()) == 12 and kb.count_chunks() == 12
 
 
 def test_knowledge_bases_are_separate(tmp_path: Path) -> None:
