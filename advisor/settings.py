@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     file_timeout_s: float = Field(default=300.0, gt=0)
     chunk_tokens: int = Field(default=384, ge=64, le=512)
     chunk_overlap_tokens: int = Field(default=48, ge=0, le=128)
-    embed_batch: int = Field(default=16, ge=1, le=256)
+    embed_batch: int = Field(default=1, ge=1, le=256)
     ingest_group_chunks: int = Field(default=64, ge=1, le=4096)
     embed_heading: bool = True
 

