@@ -2,7 +2,7 @@
 pipeline, with the same embedder, on each corpus, in one run.
 
     .venv/bin/python bench/ingest_bench.py [--corpora long-pdfs,laws,small] [--small-files 1000]
-        [--pages-zh 120] [--out docs/bench_ingest.json]
+        [--pages-zh 120] [--repeat 2] [--out docs/bench_ingest.json]
 
 Corpora (each needs ../shared/testdata):
 - ``long-pdfs`` (~180 text pages): four English text PDFs from ../shared/testdata (among them
@@ -197,12 +197,43 @@ def run_naive_langchain(files: list[Path], data: Path, embeddings) -> dict:
     return {"wall_s": wall, "pages": len(docs), "chunks": len(chunks), "tokens": tokens}
 
 
-def bench_corpus(name: str, files: list[Path], tmp_path: Path, embeddings) -> dict:
-    ours = run_pipeline(files, tmp_path / f"{name}-ours", embeddings)
-    alone = run_embedding_alone(ours.pop("embed_texts"), embeddings)
-    ours["tokens"] = alone["tokens"]
-    naive = run_naive_langchain(files, tmp_path / f"{name}-naive", embeddings)
-    return {"files": len(files), "ours": ours, "embedding_alone": alone, "naive": naive}
+def bench_corpus(name: str, files: list[Path], tmp_path: Path, embeddings, repeat: int) -> dict:
+    """Each of the three runs ``repeat`` times, in the order pipeline, alone, naive, then the
+    reverse, and so on (ABC CBA ...): the machine's speed drifts by tens of per cent over
+    minutes, and alternating the order spreads that drift over all three. Means are reported,
+    with each run's seconds."""
+    ours_runs: list[dict] = []
+    alone_runs: list[dict] = []
+    naive_runs: list[dict] = []
+    texts: list[str] = []
+
+    def ours() -> None:
+        run = run_pipeline(files, tmp_path / f"{name}-ours-{len(ours_runs)}", embeddings)
+        texts[:] = run.pop("embed_texts")
+        ours_runs.append(run)
+
+    def alone() -> None:
+        alone_runs.append(run_embedding_alone(texts, embeddings))
+
+    def naive() -> None:
+        path = tmp_path / f"{name}-naive-{len(naive_runs)}"
+        naive_runs.append(run_naive_langchain(files, path, embeddings))
+
+    for i in range(repeat):  # round 0 runs the pipeline first, so `texts` is always filled
+        for step in (ours, alone, naive) if i % 2 == 0 else (naive, alone, ours):
+            step()
+    result = {"files": len(files)}
+    for key, runs in (("ours", ours_runs), ("embedding_alone", alone_runs), ("naive", naive_runs)):
+        mean = dict(runs[-1])
+        mean["wall_s"] = sum(r["wall_s"] for r in runs) / len(runs)
+        mean["runs_s"] = [round(r["wall_s"], 1) for r in runs]
+        if key == "ours":
+            mean["split_s"] = {
+                k: sum(r["split_s"][k] for r in runs) / len(runs) for k in runs[0]["split_s"]
+            }
+        result[key] = mean
+    result["ours"]["tokens"] = alone_runs[-1]["tokens"]
+    return result
 
 
 def report(name: str, result: dict) -> None:
@@ -216,7 +247,7 @@ def report(name: str, result: dict) -> None:
     ):
         print(
             f"{label:<36}{r['wall_s']:>9.1f}{r['chunks']:>8}"
-            f"{r['chunks'] / r['wall_s']:>10.2f}{r['tokens']:>9}"
+            f"{r['chunks'] / r['wall_s']:>10.2f}{r['tokens']:>9}   runs {r.get('runs_s')}"
         )
     split = ours["split_s"]
     other = ours["wall_s"] - sum(split.values())
@@ -238,6 +269,7 @@ def main() -> None:
     parser.add_argument("--corpora", default="long-pdfs,laws,small")
     parser.add_argument("--small-files", type=int, default=1000)
     parser.add_argument("--pages-zh", type=int, default=120)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each, order alternating")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
@@ -254,7 +286,7 @@ def main() -> None:
         }
         for name in args.corpora.split(","):
             (tmp_path / name).mkdir(exist_ok=True)
-            results[name] = bench_corpus(name, builders[name](), tmp_path, embeddings)
+            results[name] = bench_corpus(name, builders[name](), tmp_path, embeddings, args.repeat)
             report(name, results[name])
             for source, row in list(results[name]["ours"]["per_file"].items())[:5]:
                 print(f"  {source}: {row['pages']} pages, {row['chunks']} chunks, {row['s']:.1f} s")
