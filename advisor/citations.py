@@ -190,13 +190,15 @@ def check_citations(
     for n in order:
         passage = passages[n - 1]
         quote = best_quote(passage, claims[n])
+        page = passage.page_at(max(passage.text.find(quote), 0))
         citations.append(
             Citation(
                 n=n,
                 source=passage.source,
-                page=passage.page_at(max(passage.text.find(quote), 0)),
+                page=page,
                 chunk_id=passage.chunk_id,
                 quote=quote,
+                ocr=page is not None and page in passage.ocr_pages,
             )
         )
     return text.strip(), citations, removed

@@ -32,6 +32,7 @@ REASON_LABELS = {
     "empty": "empty",
     "no_text_layer": "no text layer (scanned?)",
     "garbled": "garbled text",
+    "unreadable_scan": "scan OCR could not read",
     "too_large": "too large",
     "timeout": "timed out",
     "unsupported": "unsupported type",
@@ -68,7 +69,7 @@ class TqdmProgress:
         self._stage = self._tqdm(
             total=total,
             desc=f"  {name}" + (f" ({files} files)" if files > 1 else ""),
-            unit="chunk" if name == "embed" else "step",
+            unit={"embed": "chunk", "ocr": "page"}.get(name, "step"),
             file=self._stream,
             disable=self._disable,
             leave=False,
@@ -98,14 +99,28 @@ def _describe(outcome: FileOutcome) -> str:
         label = REASON_LABELS.get(outcome.reason, outcome.reason)
         return f"FAILED   {outcome.source}: {label} — {outcome.message}"
     extra = ""
+    if outcome.ocr_pages:
+        extra += f"; OCR on {_page_ranges(outcome.ocr_pages)}"
     if outcome.skipped_pages:
-        extra = f"; pages left out: {', '.join(outcome.skipped_pages)}"
+        extra += f"; pages left out: {', '.join(outcome.skipped_pages)}"
     if outcome.status == "unchanged":
         return f"{'unchanged':<9}{outcome.source}"
     return (
         f"{outcome.status:<9}{outcome.source}: {outcome.pages} page(s), "
         f"{outcome.chunks} chunk(s){extra}"
     )
+
+
+def _page_ranges(pages: list[int]) -> str:
+    """``[1, 2, 3, 7]`` as ``"pages 1-3, 7"``."""
+    runs: list[list[int]] = []
+    for n in pages:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = [f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs]
+    return ("pages " if len(pages) > 1 else "page ") + ", ".join(parts)
 
 
 def _outcome_json(outcome: FileOutcome) -> dict[str, Any]:
@@ -118,6 +133,7 @@ def _outcome_json(outcome: FileOutcome) -> dict[str, Any]:
         "pages": outcome.pages,
         "chunks": outcome.chunks,
         "skipped_pages": outcome.skipped_pages,
+        "ocr_pages": outcome.ocr_pages,
         "timings": {k: round(v, 4) for k, v in outcome.timings.items()},
     }
 
@@ -138,6 +154,11 @@ def _build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--max-pages", type=int, help="skip PDFs with more pages")
     ingest.add_argument("--max-file-mb", type=float, help="skip files larger than this")
     ingest.add_argument("--timeout", type=float, help="seconds allowed to parse one file")
+    ingest.add_argument(
+        "--no-ocr",
+        action="store_true",
+        help="do not OCR scanned pages (they are reported instead; ADVISOR_OCR=false)",
+    )
     ingest.add_argument(
         "--if-empty", action="store_true", help="do nothing when the knowledge base has documents"
     )
@@ -234,6 +255,7 @@ def _cmd_ingest(args: argparse.Namespace, service: AdvisorService) -> int:
         max_pages=args.max_pages,
         max_bytes=int(args.max_file_mb * 1024 * 1024) if args.max_file_mb else None,
         file_timeout_s=args.timeout,
+        ocr=False if args.no_ocr else None,
     )
     progress = TqdmProgress()
     try:
@@ -330,7 +352,7 @@ def _cmd_ask(args: argparse.Namespace, service: AdvisorService) -> int:
             # and its checked citations stay the whole of stdout)
             print(f"阅读资料 Reading ({event.seconds:.1f} s):", file=sys.stderr)
             for p in event.passages:
-                label = source_label(p.rank, p.source, p.page)
+                label = source_label(p.rank, p.source, p.page, ocr=p.page in p.ocr_pages)
                 print(f"  {label} {p.section[-40:]}", file=sys.stderr)
         elif isinstance(event, TokenEvent):
             print(event.text, end="", flush=True)

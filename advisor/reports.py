@@ -1,5 +1,6 @@
 """What every output shows of a citation, written once: the chat, ``ask``, batch files,
-review reports and conversation exports all render ``[n] source p.X: “quote”`` here.
+review reports and conversation exports all render ``[n] source p.X: “quote”`` here, and
+``p.X (OCR)`` when that page's text was read from a scan.
 A citation is a ``Citation`` or its record (``Citation.to_json``, as stored and exported)."""
 
 from __future__ import annotations
@@ -12,22 +13,29 @@ from advisor.schemas import Citation
 CitationLike = Citation | Mapping[str, Any]
 
 
-def _fields(c: CitationLike) -> tuple[int, str, int | None, str]:
+def _fields(c: CitationLike) -> tuple[int, str, int | None, str, bool]:
     if isinstance(c, Citation):
-        return c.n, c.source, c.page, c.quote
-    return int(c["n"]), str(c["source"]), c.get("page"), str(c.get("quote", ""))
+        return c.n, c.source, c.page, c.quote, c.ocr
+    return (
+        int(c["n"]),
+        str(c["source"]),
+        c.get("page"),
+        str(c.get("quote", "")),
+        bool(c.get("ocr", False)),
+    )
 
 
-def source_label(n: int, source: str, page: int | None) -> str:
+def source_label(n: int, source: str, page: int | None, *, ocr: bool = False) -> str:
     """``[n] source p.X`` for a cited or a retrieved passage (no page for a file without
-    pages)."""
-    return f"[{n}] {source}" + (f" p.{page}" if page else "")
+    pages), ``p.X (OCR)`` for a page read with OCR."""
+    where = f" p.{page}" if page else ""
+    return f"[{n}] {source}{where}" + (" (OCR)" if ocr else "")
 
 
 def cite_label(c: CitationLike) -> str:
-    """``[n] source p.X``."""
-    n, source, page, _ = _fields(c)
-    return source_label(n, source, page)
+    """``[n] source p.X`` (``p.X (OCR)``)."""
+    n, source, page, _, ocr = _fields(c)
+    return source_label(n, source, page, ocr=ocr)
 
 
 def cite_line(c: CitationLike) -> str:

@@ -15,6 +15,8 @@ class Citation:
     page: int | None
     chunk_id: str
     quote: str  # text copied from that chunk
+    #: the page's text was read with OCR (a scan): shown as "OCR" next to the page
+    ocr: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -23,6 +25,7 @@ class Citation:
             "page": self.page,
             "chunk_id": self.chunk_id,
             "quote": self.quote,
+            "ocr": self.ocr,
         }
 
 
@@ -66,6 +69,7 @@ class Answer:
                     "chunk_id": p.chunk_id,
                     "score": round(p.score, 6),
                     "text": p.text,
+                    "ocr": p.page is not None and p.page in p.ocr_pages,
                 }
                 for p in self.contexts
             ],

@@ -20,6 +20,8 @@ from advisor.errors import ConfigError, InputFileError, boundary
 from advisor.kbnames import TEMP_PLAN_PREFIX, is_private_kb, is_temporary_plan_kb
 from advisor.settings import Settings
 from ingest.pipeline import IngestOptions, IngestPipeline, IngestProgress, IngestReport
+from ingest.types import OcrOptions
+from vectorstore.gate import compute_gate
 from vectorstore.retrieval import HybridRetriever, SearchableKB
 from vectorstore.store import (
     DocumentRecord,
@@ -151,8 +153,16 @@ class AdvisorService:
             "group_chunks": s.ingest_group_chunks,
             "embed_heading": s.embed_heading,
         }
+        ocr = overrides.pop("ocr", None)
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:
+            values["ocr"] = OcrOptions(
+                enabled=s.ocr if ocr is None else bool(ocr),
+                dpi=s.ocr_dpi,
+                max_pages=s.ocr_max_pages,
+                page_timeout_s=s.ocr_page_timeout_s,
+                min_confidence=s.ocr_min_confidence,
+            )
             return IngestOptions(**values)  # type: ignore[arg-type]
         except (TypeError, ValueError) as exc:
             raise ConfigError(str(exc)) from exc
@@ -173,7 +183,11 @@ class AdvisorService:
         knowledge_base = self.knowledge_base(kb)
         knowledge_base.repair()  # finish or undo writes an earlier crash interrupted
         pipeline = IngestPipeline(
-            knowledge_base, self.embeddings, options or self.ingest_options(), progress
+            knowledge_base,
+            self.embeddings,
+            options or self.ingest_options(),
+            progress,
+            compute_turn=lambda: compute_gate,
         )
         return pipeline.run(paths)
 

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     embed_batch: int = Field(default=1, ge=1, le=256)
     ingest_group_chunks: int = Field(default=64, ge=1, le=4096)
     embed_heading: bool = True
+    #: OCR of scanned pages and of text layers that fail the text checks (ingest/ocr.py)
+    ocr: bool = True
+    ocr_dpi: int = Field(default=200, ge=72, le=600)
+    #: a file with more pages to OCR than this is refused
+    ocr_max_pages: int = Field(default=300, ge=1)
+    ocr_page_timeout_s: float = Field(default=60.0, gt=0)
+    #: an OCR'd page below this mean confidence is left out and reported (docs/BENCHMARKS.md)
+    ocr_min_confidence: float = Field(default=0.80, ge=0.0, le=1.0)
 
     @field_validator("kb")
     @classmethod

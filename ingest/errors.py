@@ -38,6 +38,12 @@ class NoTextLayerError(IngestError):
     reason = "no_text_layer"
 
 
+class UnreadableScanError(IngestError):
+    """OCR ran on the pages without a usable text layer and could not read them well enough."""
+
+    reason = "unreadable_scan"
+
+
 class GarbledTextError(IngestError):
     """The text layer decodes to mojibake (fonts without a usable ToUnicode map)."""
 

@@ -13,11 +13,13 @@ The pipeline knows neither Chroma nor the embedding model: it is given a ``Docum
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,10 +33,16 @@ from ingest.types import (
     KINDS,
     SUPPORTED_SUFFIXES,
     LoadLimits,
+    OcrOptions,
     PreparedDocument,
     ScreenedDocument,
 )
 from ingest.worker import ParseWorker
+
+#: what the pipeline holds while the worker OCRs a page: the process's compute gate, so that
+#: OCR takes turns with answering as embedding does (given by the caller: ingest does not
+#: know vectorstore)
+ComputeTurn = Callable[[], AbstractContextManager[object]]
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +118,8 @@ class IngestOptions:
     group_files: int = 64
     #: embed a heading line (title > section) before each chunk; off only to measure it
     embed_heading: bool = True
+    #: OCR of the PDF pages without a usable text layer (``ingest/ocr.py``)
+    ocr: OcrOptions = field(default_factory=OcrOptions)
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in KINDS:
@@ -126,6 +136,8 @@ class FileOutcome:
     pages: int = 0
     chunks: int = 0
     skipped_pages: list[str] = field(default_factory=list)
+    #: pages whose text was read with OCR
+    ocr_pages: list[int] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -219,11 +231,13 @@ class IngestPipeline:
         embedder: Embedder,
         options: IngestOptions | None = None,
         progress: IngestProgress | None = None,
+        compute_turn: ComputeTurn | None = None,
     ) -> None:
         self.sink = sink
         self.embedder = embedder
         self.options = options or IngestOptions()
         self.progress: IngestProgress = progress or NullProgress()
+        self.compute_turn: ComputeTurn = compute_turn or contextlib.nullcontext
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         started = time.perf_counter()
@@ -294,8 +308,26 @@ class IngestPipeline:
         self.progress.stage("parse")
         tick = time.perf_counter()
         limits = LoadLimits(max_bytes=opts.max_bytes, max_pages=opts.max_pages)
-        screened = worker.parse(path, password=opts.password, limits=limits)
-        timings["parse"] = time.perf_counter() - tick
+        ocr_seconds = 0.0
+
+        def on_page(index: int, total: int, seconds: float, confidence: float) -> None:
+            nonlocal ocr_seconds
+            if index == 0:
+                self.progress.stage("ocr", total=total)
+            ocr_seconds += seconds
+            self.progress.advance(1)
+
+        screened = worker.parse(
+            path,
+            password=opts.password,
+            limits=limits,
+            ocr=opts.ocr if opts.ocr.enabled else None,
+            turn=self.compute_turn,
+            on_page=on_page,
+        )
+        timings["parse"] = time.perf_counter() - tick - ocr_seconds
+        if ocr_seconds:
+            timings["ocr"] = ocr_seconds
 
         self.progress.stage("chunk")
         tick = time.perf_counter()
@@ -365,6 +397,7 @@ class IngestPipeline:
             outcome.pages = prepared.page_count
             outcome.chunks = len(prepared.chunks)
             outcome.skipped_pages = [f"{s.number}:{s.reason}" for s in prepared.skipped]
+            outcome.ocr_pages = sorted(prepared.ocr_pages)
 
     def prepare(self, screened: ScreenedDocument, *, sha: str, size: int) -> PreparedDocument:
         """Chunk a screened document and build the texts the embedder reads."""
@@ -397,6 +430,11 @@ class IngestPipeline:
             chunks=chunks,
             embed_texts=embed_texts,
             skipped=list(screened.skipped),
+            ocr_pages={
+                p.number: p.ocr_confidence
+                for p in screened.pages
+                if p.number is not None and p.ocr_confidence is not None
+            },
         )
 
 

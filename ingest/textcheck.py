@@ -31,7 +31,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from ingest.errors import EmptyDocumentError, GarbledTextError, IngestError, NoTextLayerError
+from ingest.errors import (
+    EmptyDocumentError,
+    GarbledTextError,
+    IngestError,
+    NoTextLayerError,
+    UnreadableScanError,
+)
 from ingest.types import Page, RawDocument, ScreenedDocument, SkippedPage
 
 logger = logging.getLogger(__name__)
@@ -517,31 +523,47 @@ def screen_document(raw: RawDocument) -> ScreenedDocument:
 
     Raises :class:`EmptyDocumentError` (a text file with no words), :class:`NoTextLayerError`
     (no page with text, or more than half without: a scan), :class:`GarbledTextError` (a
-    sizeable share of the pages is mojibake). Otherwise the skipped pages are listed.
+    sizeable share of the pages is mojibake), :class:`UnreadableScanError` (OCR read no page
+    well enough). Otherwise the skipped pages are listed. Once OCR has read a document's
+    scanned pages (``raw.ocr_tried``), a page still without text is blank, and blank pages
+    only get skipped.
     """
-    verdicts = [(page, assess_page(page.text)) for page in raw.pages]
+    left_out = {s.number for s in raw.skipped}
+    verdicts = [(page, assess_page(page.text)) for page in raw.pages if page.number not in left_out]
     ok = [page for page, verdict in verdicts if verdict.status == "ok"]
     garbled = [(page, v) for page, v in verdicts if v.status == "garbled"]
     empty = [(page, v) for page, v in verdicts if v.status == "empty"]
     name = raw.path.name
+    if not ok and raw.skipped:
+        raise _unreadable_scan_error(raw)
     if not ok and not garbled:
         raise _no_text_error(raw, [v for _, v in empty])
     _raise_if_mostly_garbled(name, len(ok), garbled)
-    if len(empty) > MAX_EMPTY_PAGE_SHARE * len(raw.pages):
+    if not raw.ocr_tried and len(empty) > MAX_EMPTY_PAGE_SHARE * len(raw.pages):
         numbers = _page_list([page for page, _ in empty])
         raise NoTextLayerError(
             f"{name}: {len(empty)} of {len(raw.pages)} pages have no text layer ({numbers}) "
-            "— mostly scanned? OCR is needed"
+            "— mostly scanned? OCR is needed (it is off: ADVISOR_OCR=false or --no-ocr)"
         )
-    skipped = [
+    skipped = list(raw.skipped) + [
         SkippedPage(number=page.number, reason=verdict.status, detail=verdict.detail)
         for page, verdict in verdicts
         if verdict.status != "ok"
     ]
+    skipped.sort(key=lambda s: s.number or 0)
     for page in skipped:
         logger.info("%s: skipping page %s (%s: %s)", name, page.number, page.reason, page.detail)
     return ScreenedDocument(
         path=raw.path, pages=ok, page_count=raw.page_count, skipped=skipped, meta=dict(raw.meta)
+    )
+
+
+def _unreadable_scan_error(raw: RawDocument) -> IngestError:
+    low = [s for s in raw.skipped if s.reason == "ocr_low_confidence"]
+    numbers = ", ".join(str(s.number) for s in low[:12]) + (" …" if len(low) > 12 else "")
+    return UnreadableScanError(
+        f"{raw.path.name}: OCR could not read page{'s' if len(low) > 1 else ''} {numbers} "
+        f"well enough to index ({low[0].detail if low else 'no text'})"
     )
 
 
@@ -551,13 +573,19 @@ def _no_text_error(raw: RawDocument, verdicts: list[PageVerdict]) -> IngestError
     if not has_pages:
         return EmptyDocumentError(f"{name}: no text to index (the file holds no words)")
     n = len(raw.pages)
+    if raw.ocr_tried:
+        return UnreadableScanError(
+            f"{name}: no text layer, and OCR found no text on any of {n} pages "
+            f"({_page_list(raw.pages)})"
+        )
     if all(v.stats.chars == 0 for v in verdicts):
         return NoTextLayerError(
-            f"{name}: no text layer on any of {n} pages — scanned? OCR is needed"
+            f"{name}: no text layer on any of {n} pages — scanned? OCR is needed "
+            "(it is off: ADVISOR_OCR=false or --no-ocr)"
         )
     return NoTextLayerError(
         f"{name}: no words on any of {n} pages (only page numbers or symbols) — scanned? "
-        "OCR is needed"
+        "OCR is needed (it is off: ADVISOR_OCR=false or --no-ocr)"
     )
 
 

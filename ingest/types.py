@@ -19,11 +19,15 @@ class Page:
 
     number: int | None  # 1-based page number; None for .txt / .md / .docx
     text: str
+    #: the OCR engine's mean confidence (0-1) when the text was recognised from the page
+    #: image; None for a text layer
+    ocr_confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SkippedPage:
-    """A page that was left out of the index, and why (``empty`` or ``garbled``)."""
+    """A page that was left out of the index, and why (``empty``, ``garbled`` or
+    ``ocr_low_confidence``)."""
 
     number: int | None
     reason: str
@@ -38,6 +42,10 @@ class RawDocument:
     pages: list[Page]
     page_count: int
     meta: dict[str, str] = field(default_factory=dict)  # front matter: title, kind, lang, sources
+    #: pages already left out before the text checks (OCR could not read them well enough)
+    skipped: list[SkippedPage] = field(default_factory=list)
+    #: OCR has read the pages without a usable text layer (``ingest/ocr.py``)
+    ocr_tried: bool = False
 
 
 @dataclass(slots=True)
@@ -71,6 +79,28 @@ class LoadLimits:
     max_pages: int = 2000
 
 
+@dataclass(frozen=True, slots=True)
+class OcrOptions:
+    """When and how scanned or garbled PDF pages are read with OCR (``ingest/ocr.py``)."""
+
+    enabled: bool = True
+    dpi: int = 200
+    #: a file with more pages to OCR than this is refused (nothing of it is indexed)
+    max_pages: int = 300
+    #: seconds one page may take; a page over it stops the file (the worker is restarted)
+    page_timeout_s: float = 60.0
+    #: an OCR'd page whose mean confidence is below this is left out and reported
+    min_confidence: float = 0.80
+
+    def __post_init__(self) -> None:
+        if not 72 <= self.dpi <= 600:
+            raise ValueError("OCR dpi must be between 72 and 600")
+        if self.max_pages < 1 or self.page_timeout_s <= 0:
+            raise ValueError("OCR max pages and page timeout must be positive")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError("OCR min confidence must be between 0 and 1")
+
+
 @dataclass(slots=True)
 class PreparedDocument:
     """A screened and chunked document, ready to be embedded and written as one unit."""
@@ -85,3 +115,5 @@ class PreparedDocument:
     chunks: list[Chunk]
     embed_texts: list[str]  # what the embedder reads: a short heading line + the chunk text
     skipped: list[SkippedPage] = field(default_factory=list)
+    #: page number -> OCR confidence, for the pages whose text was recognised from the image
+    ocr_pages: dict[int, float] = field(default_factory=dict)

@@ -4,30 +4,83 @@ A single long-lived worker process (``spawn``: safe next to threads of Chroma an
 loads and screens one file at a time. When a file exceeds its time budget the worker is killed
 and a fresh one is started for the next file. The worker also caps its own address space, so a
 decompression bomb ends as a clear error instead of exhausting the machine.
+
+OCR (``ingest/ocr.py``) runs in the worker too, page by page, in turns with the parent: before
+each page the worker says which page it is about to read and waits for a go; the parent gives
+it when the page may use the CPU (its compute turn), reports progress when the page is done,
+and gives each page its own time budget. The OCR engine is loaded once per worker.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 import multiprocessing as mp
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest.errors import CorruptFileError, IngestError, ParseTimeoutError
-from ingest.types import LoadLimits, ScreenedDocument
+from ingest.types import LoadLimits, OcrOptions, ScreenedDocument
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+
+    from ingest.ocr import OcrPage, PageTurns
 
 log = logging.getLogger(__name__)
 
 WORKER_MEMORY_LIMIT_BYTES = 6 * 1024**3
 
 
-def parse_file(path: Path, password: str | None, limits: LoadLimits) -> ScreenedDocument:
-    """Load and screen one file in this process (the worker's job; also used by tests)."""
+_engine: Any = None  # the worker's OCR engine, loaded on its first scanned page
+
+
+def ocr_engine() -> Any:
+    global _engine
+    if _engine is None:
+        from ingest.ocr import RapidOcrEngine
+
+        _engine = RapidOcrEngine()
+    return _engine
+
+
+def parse_file(
+    path: Path,
+    password: str | None,
+    limits: LoadLimits,
+    ocr: OcrOptions | None = None,
+    turns: PageTurns | None = None,
+) -> ScreenedDocument:
+    """Load and screen one file in this process (the worker's job; also used by tests and
+    benches). With ``ocr`` enabled, a PDF's pages without a usable text layer are OCR'd."""
     from ingest.loaders import load_document
     from ingest.textcheck import screen_document
 
-    return screen_document(load_document(path, password=password, limits=limits))
+    raw = load_document(path, password=password, limits=limits)
+    if ocr is not None and ocr.enabled and path.suffix.lower() == ".pdf":
+        from ingest.ocr import ocr_document
+
+        raw = ocr_document(raw, options=ocr, password=password, engine=ocr_engine(), turns=turns)
+    return screen_document(raw)
+
+
+class _PipeTurns:
+    """The worker's side of the page protocol: ("page", k, n, number) then wait for "go";
+    ("page_done", k, n, seconds, confidence) after the page."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def before(self, index: int, total: int, number: int) -> None:
+        self.conn.send(("page", index, total, number))
+        if self.conn.recv() != "go":
+            raise CorruptFileError("the parse was called off")
+
+    def after(self, index: int, total: int, page: OcrPage) -> None:
+        self.conn.send(("page_done", index, total, page.seconds, page.confidence))
 
 
 def _serve(conn: Connection, memory_limit: int | None) -> None:  # runs in the child
@@ -48,9 +101,9 @@ def _serve(conn: Connection, memory_limit: int | None) -> None:  # runs in the c
             return
         if request is None:
             return
-        path, password, limits = request
+        path, password, limits, ocr = request
         try:
-            result: Any = parse_file(Path(path), password, limits)
+            result: Any = parse_file(Path(path), password, limits, ocr, _PipeTurns(conn))
         except IngestError as exc:
             result = exc
         except MemoryError:
@@ -59,7 +112,7 @@ def _serve(conn: Connection, memory_limit: int | None) -> None:  # runs in the c
             result = CorruptFileError("the file's structure is recursive (RecursionError)")
         except Exception as exc:  # any parser bug becomes a per-file failure, never a crash
             result = CorruptFileError(f"cannot parse: {type(exc).__name__}: {str(exc)[:200]}")
-        conn.send(result)
+        conn.send(("result", result))
 
 
 class ParseWorker:
@@ -91,23 +144,58 @@ class ParseWorker:
             self._conn = parent
         return self._conn
 
-    def parse(self, path: Path, *, password: str | None, limits: LoadLimits) -> ScreenedDocument:
+    def parse(
+        self,
+        path: Path,
+        *,
+        password: str | None,
+        limits: LoadLimits,
+        ocr: OcrOptions | None = None,
+        turn: Callable[[], AbstractContextManager[object]] | None = None,
+        on_page: Callable[[int, int, float, float], None] | None = None,
+    ) -> ScreenedDocument:
+        """Parse and screen ``path`` in the worker. The file has ``timeout_s`` for everything
+        but OCR; each OCR'd page has ``ocr.page_timeout_s`` of its own, runs inside ``turn()``
+        (the compute gate) and is reported to ``on_page(index, total, seconds, confidence)``."""
         conn = self._ensure_started()
-        conn.send((str(path), password, limits))
-        if not conn.poll(self.timeout_s):
-            self._kill()
-            raise ParseTimeoutError(
-                f"parsing took longer than {self.timeout_s:g} s and was stopped"
-            )
-        try:
-            result = conn.recv()
-        except (EOFError, OSError):
-            self._kill()
-            raise CorruptFileError("the parser process died on this file") from None
+        conn.send((str(path), password, limits, ocr))
+        budget = self.timeout_s
+        while True:
+            tick = time.monotonic()
+            message = self._receive(conn, budget, f"parsing took longer than {self.timeout_s:g} s")
+            budget -= time.monotonic() - tick
+            if message[0] == "result":
+                result = message[1]
+                break
+            _, index, total, number = message  # "page": the worker is ready for a page
+            assert ocr is not None
+            with turn() if turn is not None else contextlib.nullcontext():
+                conn.send("go")
+                done = self._receive(
+                    conn,
+                    ocr.page_timeout_s,
+                    f"OCR of page {number} took longer than {ocr.page_timeout_s:g} s",
+                )
+            if done[0] == "result":  # the page failed: the worker reports the file's error
+                result = done[1]
+                break
+            if on_page is not None:
+                on_page(done[1], done[2], done[3], done[4])
         if isinstance(result, IngestError):
             raise result
         assert isinstance(result, ScreenedDocument)
         return result
+
+    def _receive(self, conn: Connection, timeout_s: float, late: str) -> tuple[Any, ...]:
+        if not conn.poll(max(timeout_s, 0.0)):
+            self._kill()
+            raise ParseTimeoutError(f"{late} and was stopped")
+        try:
+            message: tuple[Any, ...] = conn.recv()
+        except (EOFError, OSError):
+            self._kill()
+            raise CorruptFileError("the parser process died on this file") from None
+        return message
 
     def _kill(self) -> None:
         if self._proc is not None:

@@ -118,7 +118,8 @@ def render_closest(record: dict[str, Any]) -> None:
         return
     with st.expander(f"最接近的资料 Closest passages ({len(contexts)})"):
         for c in contexts:
-            st.markdown(f"**{source_label(c['rank'], c['source'], c.get('page'))}**")
+            label = source_label(c["rank"], c["source"], c.get("page"), ocr=bool(c.get("ocr")))
+            st.markdown(f"**{label}**")
             st.caption(c["text"][:240].replace("\n", " ") + ("…" if len(c["text"]) > 240 else ""))
 
 
@@ -134,7 +135,7 @@ def render_reading(slot: Any, event: SourcesEvent) -> None:
     ):
         for p in event.passages:
             section = " > ".join(p.section.split(" > ")[-2:])
-            label = source_label(p.rank, p.source, p.page)
+            label = source_label(p.rank, p.source, p.page, ocr=p.page in p.ocr_pages)
             st.markdown(f"**{label}**" + (f" · {section}" if section else ""))
             st.caption(p.text[:160].replace("\n", " ") + ("…" if len(p.text) > 160 else ""))
 

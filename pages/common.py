@@ -104,6 +104,14 @@ class StreamlitIngestProgress:
         "unchanged": "⏸️",
         "failed": "❌",
     }
+    #: the pipeline's stages as the page names them (OCR and embedding count pages / chunks)
+    STAGES: ClassVar[dict[str, str]] = {
+        "parse": "解析 parse",
+        "ocr": "OCR 识别页 pages",
+        "chunk": "分块 chunk",
+        "embed": "向量化 embed",
+        "write": "写入 write",
+    }
 
     def __init__(self) -> None:
         self.bar = st.progress(0.0, text="准备中 Preparing…")
@@ -112,6 +120,7 @@ class StreamlitIngestProgress:
         self._finished = 0
         self._stage_total: int | None = None
         self._stage_done = 0
+        self._stage = ""
         self._name = ""
 
     def file_started(self, path: Path, index: int, total: int) -> None:
@@ -123,12 +132,15 @@ class StreamlitIngestProgress:
         if files > 1:
             self._name = f"{files} 个文件 files"
         self._stage_total, self._stage_done = total, 0
-        self.stage_line.caption(f"{self._name}: {name}" + (f" 0/{total}" if total else ""))
+        self._stage = self.STAGES.get(name, name)
+        self.stage_line.caption(f"{self._name}: {self._stage}" + (f" 0/{total}" if total else ""))
 
     def advance(self, n: int = 1) -> None:
         self._stage_done += n
         if self._stage_total:
-            self.stage_line.caption(f"{self._name}: {self._stage_done}/{self._stage_total}")
+            self.stage_line.caption(
+                f"{self._name}: {self._stage} {self._stage_done}/{self._stage_total}"
+            )
 
     def file_finished(self, outcome: FileOutcome) -> None:
         self._finished += 1

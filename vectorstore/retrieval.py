@@ -51,6 +51,8 @@ class Passage:
     keyword_score: float | None = None
     rank: int = 0
     page_breaks: tuple[tuple[int, int], ...] = ()
+    #: pages of this chunk whose text was read with OCR
+    ocr_pages: frozenset[int] = frozenset()
 
     def page_at(self, offset: int) -> int | None:
         """The page of the character at ``offset`` in ``text``."""
@@ -73,6 +75,9 @@ class Passage:
             kind=str(meta.get("kind", "")),
             kb=kb,
             page_breaks=_parse_page_breaks(str(meta.get("page_breaks", ""))),
+            ocr_pages=frozenset(
+                int(n) for n in str(meta.get("ocr_pages", "")).split(",") if n.isdigit()
+            ),
         )
 
 

@@ -25,7 +25,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -116,6 +116,8 @@ class DocumentToWrite(Protocol):
     def chunks(self) -> Sequence[ChunkToWrite]: ...
     @property
     def skipped(self) -> Sequence[SkippedPageRecord]: ...
+    @property
+    def ocr_pages(self) -> Mapping[int, float]: ...
 
 
 class StoreError(Exception):
@@ -191,10 +193,20 @@ class DocumentRecord:
     title: str = ""
     size_bytes: int = 0
     skipped_pages: str = ""  # "3:empty,7:garbled"
+    ocr_pages: str = ""  # "1,2,5": pages whose text was read with OCR
+    ocr_confidence: float = 0.0  # their mean OCR confidence (0.0: none)
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's ``kb docs --json`` record (plus title and size)."""
-        return asdict(self)
+        """The contract's ``kb docs --json`` record (plus title, size and OCR provenance:
+        ``ocr_pages`` as a list of page numbers)."""
+        record = asdict(self)
+        record["ocr_pages"] = ocr_page_list(self.ocr_pages)
+        return record
+
+
+def ocr_page_list(value: str) -> list[int]:
+    """``"1,2,5"`` (how chunk and catalogue metadata hold OCR'd pages) as ``[1, 2, 5]``."""
+    return [int(item) for item in value.split(",") if item.strip().isdigit()]
 
 
 @dataclass(slots=True)
@@ -358,16 +370,22 @@ class KnowledgeBase:
                 title=doc.title,
                 size_bytes=doc.size_bytes,
                 skipped_pages=",".join(f"{s.number}:{s.reason}" for s in doc.skipped),
+                ocr_pages=",".join(str(n) for n in sorted(doc.ocr_pages)),
+                ocr_confidence=(
+                    round(sum(doc.ocr_pages.values()) / len(doc.ocr_pages), 4)
+                    if doc.ocr_pages
+                    else 0.0
+                ),
             )
             for (doc, _), doc_id in zip(items, doc_ids, strict=True)
         ]
-        self._put_records([{**r.to_json(), **lease, "dirty": True} for r in records])  # commit
+        self._put_records([{**asdict(r), **lease, "dirty": True} for r in records])  # commit
         for record in records:
             # A document without a record has no chunks: a write marks the record before it
             # adds any, and a deletion or rollback removes the chunks before the record.
             if record.doc_id in previous:
                 self._remove_chunks_except(record.doc_id, keep_sha=record.sha256)
-        self._put_records([{**r.to_json(), "dirty": False} for r in records])
+        self._put_records([{**asdict(r), "dirty": False} for r in records])
         return records
 
     def restore_document(
@@ -423,6 +441,12 @@ class KnowledgeBase:
                 meta["page"] = chunk.page
             if chunk.page_breaks:
                 meta["page_breaks"] = ",".join(f"{o}:{n}" for o, n in chunk.page_breaks)
+            if doc.ocr_pages:
+                spanned = {chunk.page, *(n for _, n in chunk.page_breaks)}
+                ocr = sorted(n for n in spanned if n is not None and n in doc.ocr_pages)
+                if ocr:
+                    meta["ocr_pages"] = ",".join(map(str, ocr))
+                    meta["ocr_confidence"] = round(min(doc.ocr_pages[n] for n in ocr), 4)
             stored.append(
                 StoredChunk(chunk_id_for(doc_id, doc.sha256, chunk.index), chunk.text, meta)
             )

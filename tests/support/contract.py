@@ -6,5 +6,6 @@ KB_DOC_FIELDS = frozenset(
 ANSWER_RECORD_FIELDS = frozenset(
     {"id", "question", "answer", "refused", "citations", "contexts", "latency_s", "llm"}
 )
-CITATION_FIELDS = frozenset({"n", "source", "page", "chunk_id", "quote"})
-CONTEXT_FIELDS = frozenset({"rank", "source", "page", "chunk_id", "score", "text"})
+# DESIGN's fields plus "ocr" (the page was read from a scan: README, "Output records")
+CITATION_FIELDS = frozenset({"n", "source", "page", "chunk_id", "quote", "ocr"})
+CONTEXT_FIELDS = frozenset({"rank", "source", "page", "chunk_id", "score", "text", "ocr"})
