@@ -63,6 +63,7 @@ _LABEL_WITHOUT_SPACE = re.compile(
     f"^(第[{ZH_NUMERAL}]+(?:分编|编|部分|章|节|条)(?:之[一二三四五六七八九十]+)?)(?=[^\\s{ZH_NUMERAL}])"
 )
 _CJK_CHAR = re.compile(f"[{CJK}]")
+_PARAGRAPH_END = frozenset("。！？：；.!?:;”」』）)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +200,14 @@ def assemble_text(lines: Sequence[OcrLine], *, page_width: float) -> str:
     if not lines:
         return ""
     paragraphs: list[str] = []
+    open_end = False
     for column in _reading_blocks(list(lines), page_width):
-        paragraphs += _paragraphs(_rows(column))
+        block, starts_fresh, ends_open = _paragraphs(_rows(column))
+        if paragraphs and open_end and not starts_fresh and block:
+            # a paragraph that runs from the foot of one column to the head of the next
+            paragraphs[-1] = _join(paragraphs[-1], block.pop(0), spaced=None)
+        paragraphs += block
+        open_end = ends_open
     return "\n\n".join(p for p in paragraphs if p)
 
 
@@ -212,60 +219,56 @@ def _reading_blocks(lines: list[OcrLine], page_width: float) -> list[list[OcrLin
     if gutter is None:
         return [lines]
     left_edge, right_edge = gutter
+    middle = (left_edge + right_edge) / 2
     blocks: list[list[OcrLine]] = []
     band: list[OcrLine] = []
     for line in sorted(lines, key=lambda ln: ln.y0):
         if line.x0 < left_edge and line.x1 > right_edge:  # crosses the gutter: a title
-            blocks += _split_band(band, left_edge)
+            blocks += _split_band(band, middle)
             blocks.append([line])
             band = []
         else:
             band.append(line)
-    blocks += _split_band(band, left_edge)
+    blocks += _split_band(band, middle)
     return [b for b in blocks if b]
 
 
-def _split_band(band: list[OcrLine], gutter_left: float) -> list[list[OcrLine]]:
-    left = [ln for ln in band if ln.x1 <= gutter_left + 1]
-    right = [ln for ln in band if ln.x1 > gutter_left + 1]
+def _split_band(band: list[OcrLine], middle: float) -> list[list[OcrLine]]:
+    left = [ln for ln in band if (ln.x0 + ln.x1) / 2 < middle]
+    right = [ln for ln in band if (ln.x0 + ln.x1) / 2 >= middle]
     return [left, right]
 
 
 def _find_gutter(lines: list[OcrLine], page_width: float) -> tuple[float, float] | None:
-    """The widest vertical strip in the middle 30-70 % of the page that no narrow line
-    covers, if it is wide enough and has at least three lines on each side."""
+    """The widest vertical strip in the middle 30-70 % of the page that hardly any line
+    crosses (titles and headings across both columns may: they become bands of their own),
+    if it is wide enough and has at least three lines wholly on each side."""
     if len(lines) < 6:
         return None
-    narrow = [ln for ln in lines if ln.x1 - ln.x0 < 0.6 * page_width]
-    if len(narrow) < 6:
-        return None
     step = max(1.0, page_width / 400)
-    lo, hi = 0.3 * page_width, 0.7 * page_width
-    covered = np.zeros(int(page_width / step) + 2, dtype=bool)
-    for ln in narrow:
-        covered[int(ln.x0 / step) : int(ln.x1 / step) + 1] = True
-    best: tuple[float, float] | None = None
+    counts = np.zeros(int(page_width / step) + 2, dtype=np.int32)
+    for ln in lines:
+        counts[int(ln.x0 / step) : int(ln.x1 / step) + 1] += 1
+    allowed = max(1, int(0.15 * len(lines)))
+    lo, hi = int(0.3 * page_width / step), int(0.7 * page_width / step)
+    best: tuple[int, int] | None = None
     start: int | None = None
-    for i in range(int(lo / step), int(hi / step) + 1):
-        if not covered[i] and start is None:
+    for i in range(lo, hi + 2):
+        free = i <= hi and counts[i] <= allowed
+        if free and start is None:
             start = i
-        if (covered[i] or i == int(hi / step)) and start is not None:
-            end = i
-            if best is None or (end - start) > (best[1] - best[0]) / step:
-                best = (start * step, end * step)
+        elif not free and start is not None:
+            if best is None or i - start > best[1] - best[0]:
+                best = (start, i)
             start = None
-    if best is None or best[1] - best[0] < 0.015 * page_width:
+    if best is None or (best[1] - best[0]) * step < 0.015 * page_width:
         return None
-    left = sum(1 for ln in narrow if ln.x1 <= best[0] + step)
-    right = sum(1 for ln in narrow if ln.x0 >= best[1] - step)
+    gutter = (best[0] * step, best[1] * step)
+    left = sum(1 for ln in lines if ln.x1 <= gutter[0] + step)
+    right = sum(1 for ln in lines if ln.x0 >= gutter[1] - step)
     if left < 3 or right < 3:
         return None
-    # the full-width lines must be few: a one-column page with a short centred title and
-    # short last lines has no gutter, only an accident of line lengths
-    crossing = sum(1 for ln in lines if ln.x0 < best[0] and ln.x1 > best[1])
-    if crossing > 0.25 * len(lines):
-        return None
-    return best
+    return gutter
 
 
 @dataclass(slots=True)
@@ -309,9 +312,12 @@ def _rows(lines: list[OcrLine]) -> list[_Row]:
     return out
 
 
-def _paragraphs(rows: list[_Row]) -> list[str]:
+def _paragraphs(rows: list[_Row]) -> tuple[list[str], bool, bool]:
+    """The block's paragraphs; whether its first row starts a paragraph (indented or a
+    label) rather than going on with the one before; whether its last row runs to the right
+    edge without ending a sentence (the paragraph goes on in the next block)."""
     if not rows:
-        return []
+        return [], True, False
     height = statistics.median(r.y1 - r.y0 for r in rows)
     left = _edge([r.x0 for r in rows], low=True)
     right = _edge([r.x1 for r in rows], low=False)
@@ -336,7 +342,18 @@ def _paragraphs(rows: list[_Row]) -> list[str]:
         else:
             current = _join(current, row.text, spaced=None)
     paragraphs.append(current)
-    return [_LABEL_WITHOUT_SPACE.sub(r"\1 ", p.strip()) for p in paragraphs]
+    first, last = rows[0], rows[-1]
+    starts_fresh = first.x0 - left > 1.2 * height or bool(_LABEL_START.match(first.text))
+    ends_open = (
+        len(rows) >= 3  # a title or a stray line has no column width to run to
+        and right - last.x1 <= 2.0 * height
+        and last.text[-1:] not in _PARAGRAPH_END
+    )
+    return (
+        [_LABEL_WITHOUT_SPACE.sub(r"\1 ", p.strip()) for p in paragraphs],
+        starts_fresh,
+        ends_open,
+    )
 
 
 def _edge(values: list[float], *, low: bool) -> float:
@@ -441,7 +458,7 @@ def ocr_document(
     usual."""
     from ingest.errors import TooLargeError
     from ingest.loaders import normalize_text
-    from ingest.textcheck import measure_text
+    from ingest.textcheck import assess_page, measure_text
     from ingest.types import Page, RawDocument, SkippedPage
 
     numbers = pages_to_ocr(raw.path, raw.pages, password)
@@ -465,9 +482,19 @@ def ocr_document(
         old = pages[where[number]]
         text = normalize_text(result.text)
         old_letters = measure_text(old.text).letters
-        layer_ok = bool(old.text.strip()) and old_letters > 0 and _passes(old.text)
-        if not text:
-            continue  # nothing on the image either: the text checks call the page empty
+        layer = assess_page(old.text).status
+        layer_ok = layer == "ok"
+        if not text or assess_page(text).status == "empty":
+            if layer == "garbled":  # a garbled layer, and nothing readable on the image
+                pages[where[number]] = Page(number=number, text="")
+                skipped.append(
+                    SkippedPage(
+                        number=number,
+                        reason="garbled",
+                        detail="the text layer is garbled and OCR found no text on the image",
+                    )
+                )
+            continue  # a blank image: the text checks call the page empty
         if layer_ok and measure_text(text).letters <= old_letters:
             continue  # a thin layer that says as much as the image: used as it is
         if result.confidence < options.min_confidence:
@@ -493,9 +520,3 @@ def ocr_document(
         skipped=skipped,
         ocr_tried=True,
     )
-
-
-def _passes(text: str) -> bool:
-    from ingest.textcheck import assess_page
-
-    return assess_page(text).status == "ok"

@@ -559,11 +559,17 @@ def screen_document(raw: RawDocument) -> ScreenedDocument:
 
 
 def _unreadable_scan_error(raw: RawDocument) -> IngestError:
-    low = [s for s in raw.skipped if s.reason == "ocr_low_confidence"]
-    numbers = ", ".join(str(s.number) for s in low[:12]) + (" …" if len(low) > 12 else "")
+    """No page is left: OCR read some with too little confidence, or found nothing under a
+    garbled text layer. The error names the pages and the first reason."""
+    pages = ", ".join(str(s.number) for s in raw.skipped[:12]) + (
+        " …" if len(raw.skipped) > 12 else ""
+    )
+    where = f"page{'s' if len(raw.skipped) > 1 else ''} {pages}"
+    if all(s.reason == "garbled" for s in raw.skipped):
+        return GarbledTextError(f"{raw.path.name}: garbled text on {where}: {raw.skipped[0].detail}")
     return UnreadableScanError(
-        f"{raw.path.name}: OCR could not read page{'s' if len(low) > 1 else ''} {numbers} "
-        f"well enough to index ({low[0].detail if low else 'no text'})"
+        f"{raw.path.name}: OCR could not read {where} well enough to index "
+        f"({raw.skipped[0].detail})"
     )
 
 
@@ -575,7 +581,7 @@ def _no_text_error(raw: RawDocument, verdicts: list[PageVerdict]) -> IngestError
     n = len(raw.pages)
     if raw.ocr_tried:
         return UnreadableScanError(
-            f"{name}: no text layer, and OCR found no text on any of {n} pages "
+            f"{name}: no words on any of {n} pages, in the text layer or by OCR "
             f"({_page_list(raw.pages)})"
         )
     if all(v.stats.chars == 0 for v in verdicts):

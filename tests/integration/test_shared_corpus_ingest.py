@@ -17,8 +17,9 @@ from ingest.textcheck import assess_page
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
-# The files whose pypdf text is mojibake or needs a password, per EXPECTED.md.
-GARBLED = {"jo.pdf", "kampo.pdf", "nlp2004slides.pdf"}
+# The files whose pypdf text is mojibake (and whose page images OCR cannot read either: their
+# fonts are not embedded, so nothing is drawn) or that need a password, per EXPECTED.md.
+GARBLED = {"jo.pdf", "kampo.pdf"}
 NEEDS_PASSWORD = {
     "password-example.pdf",
     "encrypted-file.pdf",
@@ -34,7 +35,9 @@ CORRUPT = {
     "unreadablemetadata.pdf",
     "empty.pdf",
 }
-SCANNED = {"pdf-with-jbig2.pdf", "image.pdf", "loremipsum-flat.pdf", "box.pdf"}
+# Image-only pages: OCR reads the scans of text, and names the pages of the pictures it cannot.
+UNREADABLE_SCANS = {"pdf-with-jbig2.pdf", "box.pdf"}
+READ_WITH_OCR = {"image.pdf": [1], "loremipsum-flat.pdf": [1], "direct_and_image.pdf": [2]}
 LARGE = {"DA-619p.pdf", "pdf2image-memory-error-test-400p.pdf", "GeoTopo-komprimiert.pdf"}
 TEXT = {
     "naacl06-shinyama.pdf",
@@ -63,14 +66,20 @@ def test_pdf_corpus_every_file_indexed_or_named(shared_testdata, capsys) -> None
         assert reasons.get(name) == "encrypted", (name, outcomes[name])
     for name in CORRUPT:
         assert reasons.get(name) in {"corrupt", "empty"}, (name, outcomes[name])
-    for name in SCANNED:
-        assert reasons.get(name) == "no_text_layer", (name, outcomes[name])
+    for name in UNREADABLE_SCANS:
+        assert reasons.get(name) == "unreadable_scan", (name, outcomes[name])
+        assert "page 1" in outcomes[name]["message"]
+    for name, pages in READ_WITH_OCR.items():
+        assert outcomes[name]["status"] == "indexed", (name, outcomes[name])
+        assert outcomes[name]["ocr_pages"] == pages
+    slides = outcomes["nlp2004slides.pdf"]  # 31 Japanese slides whose text layer is mojibake
+    assert slides["status"] == "indexed" and len(slides["ocr_pages"]) >= 25, slides
     for name in LARGE:
         assert reasons.get(name) == "too_large", (name, outcomes[name])
     for name in TEXT:
         assert outcomes[name]["status"] == "indexed", (name, outcomes[name])
     assert all(o["message"] for o in outcomes.values() if o["status"] == "failed")
-    assert outcomes["direct_and_image.pdf"]["skipped_pages"] == ["2:empty"]
+    assert outcomes["direct_and_image.pdf"]["skipped_pages"] == []
 
     # nothing garbled reached the store, and failed files left no chunk behind
     kb = AdvisorService(Settings()).knowledge_base()

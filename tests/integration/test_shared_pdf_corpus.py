@@ -324,3 +324,73 @@ def test_real_chinese_and_english_text_is_never_flagged(path: Path) -> None:
     windows = [text[i : i + 600] for i in range(0, len(text), 600)]
     verdicts = [assess_page(window) for window in windows]
     assert [v.detail for v in verdicts if v.status == "garbled"] == []
+
+
+# --------------------------------------------------------------------------------------------
+# With OCR: the files without a usable text layer are read from their page images
+# --------------------------------------------------------------------------------------------
+
+#: the files the text layer alone cannot index (scans, images, mojibake, numbers only) and the
+#: documents with pages left out: OCR is tried on each of their pages
+OCR_CANDIDATES = [
+    r
+    for r in ALL_FILES
+    if expected_outcome(r) in ((NoTextLayerError,), (GarbledTextError,)) or r in SKIPPED_PAGES
+]
+#: what OCR must find in files it can read (the page images hold this text)
+OCR_MUST_READ = {
+    "unstructured-example-docs/loremipsum-flat.pdf": ["Lorem ipsum dolor sit amet"],
+    "rapidocrpdf-tests/image.pdf": ["Proteomics"],
+    "rapidocrpdf-tests/direct_and_image.pdf": ["ABCNet"],
+    "pdfminer-samples/nlp2004slides.pdf": ["固有表現"],
+    "pdfplumber-tests/malformed-from-issue-932.pdf": ["债务融资工具"],
+}
+
+
+@pytest.fixture(scope="module")
+def ocr_outcomes() -> dict[str, Outcome]:
+    from ingest.types import OcrOptions
+    from ingest.worker import parse_file
+
+    results = {}
+    for rel in OCR_CANDIDATES:
+        started = time.monotonic()
+        try:
+            document = parse_file(PDFS / rel, None, LIMITS, OcrOptions())
+            results[rel] = Outcome(document, None, time.monotonic() - started)
+        except Exception as exc:
+            results[rel] = Outcome(None, exc, time.monotonic() - started)
+    return results
+
+
+@pytest.mark.parametrize("rel", OCR_CANDIDATES)
+def test_with_ocr_a_file_is_read_or_refused_naming_its_pages(
+    rel: str, ocr_outcomes: dict[str, Outcome]
+) -> None:
+    outcome = ocr_outcomes[rel]
+    if outcome.error is not None:
+        assert isinstance(outcome.error, IngestError), repr(outcome.error)
+        assert rel not in OCR_MUST_READ, outcome.error
+        assert re.search(r"pages? \d", outcome.error.message), outcome.error.message
+        assert outcome.error.reason in {"garbled", "unreadable_scan"}, outcome.error
+        return
+    document = outcome.document
+    assert document is not None
+    # every page is kept or named as left out, and nothing kept is mojibake
+    kept = [page.number for page in document.pages]
+    skipped = [page.number for page in document.skipped]
+    assert sorted(kept + skipped) == list(range(1, document.page_count + 1))  # type: ignore[type-var]
+    assert all(assess_page(page.text).status == "ok" for page in document.pages)
+    assert any(page.ocr_confidence is not None for page in document.pages) or skipped
+    text = "\n".join(page.text for page in document.pages)
+    for needle in OCR_MUST_READ.get(rel, []):
+        assert needle in text, (needle, text[:300])
+
+
+def test_ocr_reads_the_scans_and_slides_that_had_no_usable_layer(
+    ocr_outcomes: dict[str, Outcome],
+) -> None:
+    read = {rel for rel, o in ocr_outcomes.items() if o.error is None}
+    assert set(OCR_MUST_READ) <= read
+    slides = ocr_outcomes["pdfminer-samples/nlp2004slides.pdf"].document
+    assert slides is not None and len(slides.pages) >= 28  # of 31 garbled slides
