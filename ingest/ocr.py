@@ -6,9 +6,10 @@ fails the text checks (``ingest/textcheck.py``); the pipeline decides which page
 asks for them one at a time, so each page has its own time budget, its own progress step and
 its own turn at the compute gate.
 
-The engine is RapidOCR 3 on ONNX Runtime (PP-OCRv6 detection and recognition models inside the
-``rapidocr`` wheel, loaded by explicit path: nothing is downloaded at run time). The choice was measured
-against the other offline candidates in ``bench/ocr_bench.py`` (docs/BENCHMARKS.md).
+The engine is RapidOCR 3 on ONNX Runtime (PP-OCRv6 detection and recognition models inside
+the ``rapidocr`` wheel, loaded by explicit path: nothing is downloaded at run time). The choice
+was measured against the other offline candidates in ``bench/ocr_bench.py``
+(docs/BENCHMARKS.md).
 
 Reading order is rebuilt from the line boxes alone:
 
@@ -27,6 +28,7 @@ a broken word).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import statistics
@@ -135,8 +137,8 @@ class RapidOcrEngine:
         self._engine = RapidOCR(params=params)
 
     def read(self, image: np.ndarray) -> list[OcrLine]:
-        out = self._engine(np.ascontiguousarray(image[..., ::-1]))  # RapidOCR reads BGR
-        if out.txts is None:
+        out: Any = self._engine(np.ascontiguousarray(image[..., ::-1]))  # RapidOCR reads BGR
+        if out.txts is None or out.boxes is None or out.scores is None:
             return []
         lines = []
         for box, text, score in zip(out.boxes, out.txts, out.scores, strict=True):
@@ -298,7 +300,7 @@ def _rows(lines: list[OcrLine]) -> list[_Row]:
     for row in rows:
         row.sort(key=lambda ln: ln.x0)
         text = row[0].text
-        for prev, ln in zip(row, row[1:], strict=False):
+        for prev, ln in itertools.pairwise(row):
             text = _join(text, ln.text, spaced=ln.x0 - prev.x1 > 0.6 * ln.height)
         out.append(
             _Row(
@@ -321,7 +323,7 @@ def _paragraphs(rows: list[_Row]) -> tuple[list[str], bool, bool]:
     height = statistics.median(r.y1 - r.y0 for r in rows)
     left = _edge([r.x0 for r in rows], low=True)
     right = _edge([r.x1 for r in rows], low=False)
-    gaps = [b.y0 - a.y1 for a, b in zip(rows, rows[1:], strict=False)]
+    gaps = [b.y0 - a.y1 for a, b in itertools.pairwise(rows)]
     usual_gap = statistics.median(gaps) if gaps else 0.0
     paragraphs: list[str] = []
     current = ""
@@ -508,8 +510,12 @@ def ocr_document(
                     detail=f"OCR confidence {result.confidence:.2f} < {options.min_confidence:.2f}",
                 )
             )
-            log.info("%s: page %d: OCR confidence %.2f, left out", raw.path.name, number,
-                     result.confidence)
+            log.info(
+                "%s: page %d: OCR confidence %.2f, left out",
+                raw.path.name,
+                number,
+                result.confidence,
+            )
             continue
         pages[where[number]] = Page(number=number, text=text, ocr_confidence=result.confidence)
     return RawDocument(

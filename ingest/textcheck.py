@@ -566,7 +566,9 @@ def _unreadable_scan_error(raw: RawDocument) -> IngestError:
     )
     where = f"page{'s' if len(raw.skipped) > 1 else ''} {pages}"
     if all(s.reason == "garbled" for s in raw.skipped):
-        return GarbledTextError(f"{raw.path.name}: garbled text on {where}: {raw.skipped[0].detail}")
+        return GarbledTextError(
+            f"{raw.path.name}: garbled text on {where}: {raw.skipped[0].detail}"
+        )
     return UnreadableScanError(
         f"{raw.path.name}: OCR could not read {where} well enough to index "
         f"({raw.skipped[0].detail})"

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 import multiprocessing as mp
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,7 +167,7 @@ class ParseWorker:
             if message[0] == "result":
                 result = message[1]
                 break
-            _, index, total, number = message  # "page": the worker is ready for a page
+            number = message[3]  # ("page", index, total, number): the worker is ready
             assert ocr is not None
             with turn() if turn is not None else contextlib.nullcontext():
                 conn.send("go")

@@ -36,8 +36,7 @@ RULES = [
         "第三条 校企合作坚持平等自愿、优势互补、互利共赢的原则，实行学院统筹、二级学院实施、"
         "企业参与的管理体制。",
         "第二章 合作内容",
-        "第四条 学院与合作企业共同制定人才培养方案，企业专家参与课程标准的修订，每年不少于"
-        "两次。",
+        "第四条 学院与合作企业共同制定人才培养方案，企业专家参与课程标准的修订，每年不少于两次。",
         "第五条 合作企业接收学生顶岗实习的，应当安排不少于二名技术人员担任实习指导教师，学院"
         "按每名学生每月三百元的标准给予补助。",
         "第六条 学院与企业共建生产性实训基地，企业投入的设备按原值的百分之五十计入学院的合作"
@@ -101,10 +100,14 @@ def test_scanned_rules_are_indexed_per_article_with_ocr_provenance(scans, capsys
     indexed = "".join(c.text for c in chunks)
     assert char_accuracy("".join(PAGES), indexed) >= 0.97
     # one chunk per article, each under its article in the section path
-    articles = {a for page in PAGES for a in ARTICLE.findall(page) if page.find(a) >= 0}
-    found = {ARTICLE.search(c.metadata["section"]).group() for c in chunks if ARTICLE.search(c.metadata["section"])}
+    articles = {a for page in PAGES for a in ARTICLE.findall(page)}
+    by_article = {}
+    for chunk in chunks:
+        label = ARTICLE.search(chunk.metadata["section"])
+        if label:
+            by_article[label.group()] = chunk
+    found = set(by_article)
     assert len(found & articles) >= 0.9 * len(articles), sorted(articles - found)
-    by_article = {ARTICLE.search(c.metadata["section"]).group(): c for c in chunks if ARTICLE.search(c.metadata["section"])}
     assert by_article["第八条"].metadata["page"] == 2 and by_article["第五条"].metadata["page"] == 1
 
     # an answer from the scan cites its page and says it was read with OCR
@@ -197,9 +200,7 @@ def test_ocr_reports_each_page_and_takes_a_compute_turn_per_page(
     @contextmanager
     def turn():
         turns.append(threading.get_ident())
-        try:
-            yield
-        finally:
+        yield
 
     progress = RecordingProgress()
     pipeline = IngestPipeline(

@@ -55,9 +55,8 @@ def test_english_lines_join_with_spaces_and_broken_words_are_mended() -> None:
         line("Colleges and enterprises share the cost of train-", 200, 0, 1400),
         line("ing bases and the teachers who run them.", 200, 1, 1100),
     ]
-    assert (
-        assemble_text(lines, page_width=W)
-        == "Colleges and enterprises share the cost of training bases and the teachers who run them."
+    assert assemble_text(lines, page_width=W) == (
+        "Colleges and enterprises share the cost of training bases and the teachers who run them."
     )
 
 
