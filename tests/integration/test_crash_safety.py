@@ -227,3 +227,43 @@ def test_temporary_plan_knowledge_base_of_a_killed_batch_is_swept(tmp_path) -> N
     _, err = again.communicate(timeout=300)
     assert again.returncode == 0, err.decode()
     assert _plan_kbs(data) == []
+
+
+def ocr_pages_done(stderr: bytes) -> int:
+    """The OCR bar's count in the CLI's progress output so far."""
+    counts = re.findall(rb"ocr:[^\r\n]*?\| *(\d+)/\d+", stderr)
+    return int(counts[-1]) if counts else 0
+
+
+def test_ingest_killed_mid_ocr_leaves_nothing_and_the_next_run_indexes_the_scan(
+    tmp_path, embeddings
+) -> None:
+    """SIGKILL while the worker OCRs a four-page scan: nothing of it is in the store, and the
+    next run indexes it exactly as a clean ingest does."""
+    from tests.support.scangen import COLLEGE_RULES, write_scanned_pdf
+
+    pages = ["\n".join(page) for page in COLLEGE_RULES] * 2
+    scan = write_scanned_pdf(tmp_path / "管理办法-扫描.pdf", pages, dpi=200)
+    assert cli(tmp_path / "reference", "ingest", str(scan)).wait(300) == 0
+    expected, expected_ids, _ = store_state(tmp_path / "reference", embeddings)
+    assert len(expected) == 1
+
+    data = tmp_path / "data"
+    proc = cli(data, "ingest", str(scan), env={"ADVISOR_PROGRESS": "1"})
+    assert proc.stderr is not None
+    os.set_blocking(proc.stderr.fileno(), False)
+    seen, deadline = b"", time.monotonic() + 300
+    while ocr_pages_done(seen) < 1 and time.monotonic() < deadline and proc.poll() is None:
+        seen += proc.stderr.read() or b""
+        time.sleep(0.02)
+    done_at_kill = ocr_pages_done(seen)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert 1 <= done_at_kill < 4, "the kill did not land in the middle of the OCR"
+
+    documents, ids, dirty = store_state(data, embeddings)
+    assert documents == [] and ids == [] and dirty == 0  # nothing half-indexed
+    again = cli(data, "ingest", str(scan))
+    assert again.wait(300) == 0, again.stderr.read() if again.stderr else ""
+    documents, ids, dirty = store_state(data, embeddings)
+    assert documents == expected and sorted(ids) == sorted(expected_ids) and dirty == 0

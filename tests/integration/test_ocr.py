@@ -2,8 +2,9 @@
 known Chinese text rendered into image-only PDFs (tests/support/scangen.py), so that what is
 indexed can be compared with what was printed.
 
-The text is the project's own: a college's rules for school-enterprise cooperation, written
-for these tests, two A4 pages of articles (第N条)."""
+The text is the project's own (``scangen.COLLEGE_RULES``): a college's rules for
+school-enterprise cooperation, two A4 pages of articles (第N条), so the tests need no
+../shared."""
 
 from __future__ import annotations
 
@@ -21,42 +22,11 @@ from advisor.settings import Settings
 from ingest.ocr import RapidOcrEngine, render_pdf_page
 from ingest.pipeline import IngestOptions, IngestPipeline
 from ingest.types import OcrOptions
-from tests.support.scangen import Degradation, char_accuracy, write_scanned_pdf
+from tests.support.scangen import COLLEGE_RULES, Degradation, char_accuracy, write_scanned_pdf
 
 pytestmark = pytest.mark.slow
 
-RULES = [
-    [
-        "某职业技术学院校企合作管理办法",
-        "第一章 总则",
-        "第一条 为深化产教融合，规范学校与企业的合作，保障合作各方的合法权益，根据有关法律法规，"
-        "结合本院实际，制定本办法。",
-        "第二条 本办法所称校企合作，是指学院与企业在人才培养、专业建设、实训基地、技术服务和"
-        "员工培训等方面开展的合作。",
-        "第三条 校企合作坚持平等自愿、优势互补、互利共赢的原则，实行学院统筹、二级学院实施、"
-        "企业参与的管理体制。",
-        "第二章 合作内容",
-        "第四条 学院与合作企业共同制定人才培养方案，企业专家参与课程标准的修订，每年不少于两次。",
-        "第五条 合作企业接收学生顶岗实习的，应当安排不少于二名技术人员担任实习指导教师，学院"
-        "按每名学生每月三百元的标准给予补助。",
-        "第六条 学院与企业共建生产性实训基地，企业投入的设备按原值的百分之五十计入学院的合作"
-        "贡献，基地的管理由双方协商确定。",
-    ],
-    [
-        "第七条 学院支持教师到合作企业实践，专业教师每五年累计实践时间不少于六个月，实践经历"
-        "作为职称评审的条件之一。",
-        "第八条 合作企业的技术骨干可以受聘为兼职教师，学院按课时支付报酬，兼职教师承担的专业"
-        "课课时不低于总课时的百分之二十。",
-        "第三章 保障措施",
-        "第九条 学院每年安排校企合作专项经费，用于订单培养、实训基地建设和技术服务项目，专项"
-        "经费实行专款专用。",
-        "第十条 学院设立校企合作委员会，委员会每学期召开一次全体会议，研究合作中的重大事项，"
-        "会议纪要报学院党委备案。",
-        "第十一条 对在校企合作中作出突出贡献的企业和个人，学院给予表彰，并向主管部门推荐。",
-        "第十二条 本办法自发布之日起施行，由学院校企合作办公室负责解释。",
-    ],
-]
-PAGES = ["\n".join(page) for page in RULES]
+PAGES = ["\n".join(page) for page in COLLEGE_RULES]
 ARTICLE = re.compile(r"第[一二三四五六七八九十]+条")
 
 
