@@ -123,9 +123,10 @@ class Evidence:
     source: str
     page: int | None
     quote: str
+    ocr: bool = False  # the page was read with OCR (a scanned plan)
 
     def to_json(self) -> dict[str, Any]:
-        return {"source": self.source, "page": self.page, "quote": self.quote}
+        return {"source": self.source, "page": self.page, "quote": self.quote, "ocr": self.ocr}
 
 
 def _term_in(term: str, sentence: str) -> bool:
@@ -146,6 +147,7 @@ class PlanSentence:
     text: str
     source: str
     page: int | None
+    ocr: bool = False
 
 
 _CJK = f"{CJK}“”‘’"
@@ -176,7 +178,8 @@ def plan_sentences(passages: Sequence[Passage]) -> list[PlanSentence]:
                 if not quotable(sentence) or len(sentence) < 6 or sentence in seen:
                     continue
                 seen.add(sentence)
-                out.append(PlanSentence(sentence, passage.source, page))
+                ocr = page is not None and page in passage.ocr_pages
+                out.append(PlanSentence(sentence, passage.source, page, ocr))
     return out
 
 
@@ -197,7 +200,7 @@ def grade(
     shown: set[int] = set()
     for _, _, s, groups in hits:
         if groups - shown or not evidence:
-            evidence.append(Evidence(s.source, s.page, s.text[:_QUOTE_CHARS]))
+            evidence.append(Evidence(s.source, s.page, s.text[:_QUOTE_CHARS], s.ocr))
             shown |= groups
         if len(evidence) >= MAX_EVIDENCE:
             break
@@ -302,7 +305,10 @@ class ReviewReport:
                 DimensionResult(
                     by_key[d["key"]],
                     d["status"],
-                    [Evidence(e["source"], e["page"], e["quote"]) for e in d["evidence"]],
+                    [
+                        Evidence(e["source"], e["page"], e["quote"], bool(e.get("ocr")))
+                        for e in d["evidence"]
+                    ],
                     int(d.get("signals_found", 0)),
                     d.get("recommendation", ""),
                     [Citation(**c) for c in d.get("citations", [])],
@@ -418,7 +424,7 @@ _WORDS = {
         "none": "（方案中没有找到相关内容）",
         "recommendation": "建议",
         "policy": "政策依据：",
-        "page": "（第{page}页）",
+        "page": "（第{page}页{ocr}）",
     },
     "en": {
         "covered": "covered",
@@ -436,7 +442,7 @@ _WORDS = {
         "none": "(nothing in the plan)",
         "recommendation": "Recommendation",
         "policy": "Policy basis: ",
-        "page": " (p. {page})",
+        "page": " (p. {page}{ocr})",
     },
 }
 
@@ -520,7 +526,10 @@ def _sources(citations: Sequence[Citation]) -> list[str]:
 
 
 def _page(e: Evidence, lang: str) -> str:
-    return _WORDS[lang]["page"].format(page=e.page) if e.page else ""
+    if not e.page:
+        return ""
+    mark = ("，OCR" if lang == "zh" else ", OCR") if e.ocr else ""
+    return _WORDS[lang]["page"].format(page=e.page, ocr=mark)
 
 
 def _markdown(report: ReviewReport, chart_name: str) -> str:

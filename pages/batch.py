@@ -110,7 +110,8 @@ def show_review(data: dict[str, Any], chart: bytes, files: dict[str, bytes], key
     for dim in data["dimensions"]:
         with st.expander(f"{names[dim['status']]} · {dim['title']}"):
             for e in dim["evidence"]:
-                page = f"（第{e['page']}页）" if e.get("page") else ""
+                ocr = "，OCR" if e.get("ocr") else ""
+                page = f"（第{e['page']}页{ocr}）" if e.get("page") else ""
                 st.markdown(f"> {e['quote']}{page}")
             st.markdown(dim["recommendation"])
             for c in dim["citations"]:

@@ -23,6 +23,7 @@ from advisor.review import (
 from advisor.service import AdvisorService
 from advisor.settings import Settings
 from ingest.loaders import load_document
+from tests.support.contract import CITATION_FIELDS, EVIDENCE_FIELDS
 from tests.support.pdfgen import write_docx, write_pdf
 from tests.support.plans import GAPPED, GAPPED_EXPECTED, THOROUGH, as_docx_blocks
 from vectorstore.retrieval import Passage
@@ -177,9 +178,9 @@ def test_review_command_writes_json_markdown_and_docx(reviewer, gapped_docx, tmp
         assert set(dim) >= {"key", "title", "status", "evidence", "recommendation", "citations"}
         assert dim["status"] in ("covered", "partial", "missing")
         for e in dim["evidence"]:
-            assert set(e) == {"source", "page", "quote"}
+            assert set(e) == EVIDENCE_FIELDS
         for c in dim["citations"]:
-            assert set(c) == {"n", "source", "page", "chunk_id", "quote"}
+            assert set(c) == CITATION_FIELDS
 
     out_md = tmp_path / "r" / "report.md"
     assert main(["review", str(gapped_docx), "--out", str(out_md)], service=reviewer) == 0
