@@ -186,6 +186,8 @@ def outcome_rows(outcomes: list[FileOutcome]) -> list[dict[str, Any]]:
             "detail": o.message,
             "pages": o.pages,
             "chunks": o.chunks,
+            "OCR": ", ".join(map(str, o.ocr_pages)),
+            "left out": ", ".join(o.skipped_pages),
         }
         for o in outcomes
     ]

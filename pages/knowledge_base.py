@@ -19,6 +19,7 @@ from pages.common import (
     show_error,
     too_many_files,
 )
+from vectorstore.store import ocr_page_list
 
 KIND_LABELS = {
     "policy": "政策法规 policy",
@@ -96,6 +97,7 @@ if docs:
                 "lang": d.lang,
                 "pages": d.pages,
                 "chunks": d.chunks,
+                "OCR pages": ", ".join(map(str, ocr_page_list(d.ocr_pages))),
                 "ingested": d.ingested_at,
             }
             for d in docs

@@ -446,7 +446,9 @@ class KnowledgeBase:
                 ocr = sorted(n for n in spanned if n is not None and n in doc.ocr_pages)
                 if ocr:
                     meta["ocr_pages"] = ",".join(map(str, ocr))
-                    meta["ocr_confidence"] = round(min(doc.ocr_pages[n] for n in ocr), 4)
+                    meta["ocr_confidence"] = round(
+                        sum(doc.ocr_pages[n] for n in ocr) / len(ocr), 4
+                    )  # the mean over the chunk's OCR'd pages
             stored.append(
                 StoredChunk(chunk_id_for(doc_id, doc.sha256, chunk.index), chunk.text, meta)
             )

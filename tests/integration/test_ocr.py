@@ -65,7 +65,7 @@ def test_scanned_rules_are_indexed_per_article_with_ocr_provenance(scans, capsys
 
     kb = AdvisorService(Settings()).knowledge_base()
     chunks = sorted(kb.iter_chunks(), key=lambda c: c.metadata["chunk_index"])
-    assert all(c.metadata["ocr_pages"] for c in chunks)
+    assert all(c.metadata["ocr_pages"] and 0.9 < c.metadata["ocr_confidence"] <= 1 for c in chunks)
     # the text as indexed, against the text printed (chunks of single articles do not overlap)
     indexed = "".join(c.text for c in chunks)
     assert char_accuracy("".join(PAGES), indexed) >= 0.97
