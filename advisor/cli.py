@@ -21,6 +21,7 @@ from advisor.errors import ConfigError, InputFileError, translate
 from advisor.reports import cite_line, source_label
 from advisor.service import AdvisorService
 from advisor.settings import Settings
+from ingest.metadata import EDITABLE as EDITABLE_META
 from ingest.pipeline import FileOutcome, IngestReport
 from ingest.types import KINDS
 
@@ -241,6 +242,15 @@ def _build_parser() -> argparse.ArgumentParser:
     kb_delete = kb_sub.add_parser("delete", help="delete a document (file name or doc_id)")
     kb_delete.add_argument("doc", metavar="DOC")
     kb_delete.add_argument("--kb")
+    kb_edit = kb_sub.add_parser(
+        "edit", help="correct a document's metadata (title, issuer, 文号, level, dates …)"
+    )
+    kb_edit.add_argument("doc", metavar="DOC")
+    kb_edit.add_argument("--kb")
+    for name in (*EDITABLE_META, "status", "superseded_by"):
+        flag = "--" + name.replace("_", "-")
+        kb_edit.add_argument(flag, dest=name, metavar="VALUE", help="'' clears it")
+    kb_edit.add_argument("--json", action="store_true", help="print the record as JSON")
     return parser
 
 
@@ -314,10 +324,24 @@ def _cmd_kb(args: argparse.Namespace, service: AdvisorService) -> int:
         for d in docs:
             print(
                 f"{d.doc_id}  {d.kind:<7}{d.lang:<3}{d.pages:>5}p{d.chunks:>6}c  "
-                f"{d.ingested_at}  {d.source}"
+                f"{d.ingested_at}  {d.level:<10}{d.revised or d.adopted or '':<11}{d.source}"
             )
         if not docs:
             print("no documents")
+        return 0
+    if args.kb_command == "edit":
+        fields = {
+            name: getattr(args, name)
+            for name in (*EDITABLE_META, "status", "superseded_by")
+            if getattr(args, name) is not None
+        }
+        if not fields:
+            raise ConfigError("nothing to change: give at least one field, e.g. --level national")
+        record = service.edit_document(args.doc, fields, args.kb)
+        if args.json:
+            print(json.dumps(record.to_json(), ensure_ascii=False, indent=1))
+        else:
+            print(f"updated {record.source}: " + ", ".join(f"{k}={v}" for k, v in fields.items()))
         return 0
     record = service.delete_document(args.doc, args.kb)
     print(f"deleted {record.source} ({record.chunks} chunks)")

@@ -141,6 +141,20 @@ class AdvisorService:
         with boundary():
             return self.knowledge_base(kb, create=False).delete_document(doc)
 
+    def edit_document(
+        self, doc: str, fields: dict[str, str | None], kb: str | None = None
+    ) -> DocumentRecord:
+        """Correct a document's metadata (``ingest.metadata.EDITABLE``, status,
+        superseded_by); the values are checked first and kept across re-ingests."""
+        from ingest.metadata import check_fields
+
+        try:
+            checked = check_fields(fields)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        with boundary():
+            return self.knowledge_base(kb, create=False).update_metadata(doc, checked)
+
     def ingest_options(self, **overrides: object) -> IngestOptions:
         s = self.settings
         values: dict[str, object] = {

@@ -1,5 +1,6 @@
 """How much other sessions' work slows the bundled model down: four answers alone, then with
-another thread retrieving in a loop, then with another thread embedding in a loop.
+another thread retrieving in a loop, embedding in a loop, and ingesting a two-page scan (OCR,
+one page per compute turn) in a loop.
 
     .venv/bin/python bench/gate_interference.py
 
@@ -31,6 +32,11 @@ def main() -> None:
     advisor.warm_up()
     advisor.answer(SHARED_QUESTIONS[0])
     questions = [SHARED_QUESTIONS[i % 3] for i in range(4)]
+    from tests.support.scangen import COLLEGE_RULES, write_scanned_pdf
+
+    scan = write_scanned_pdf(
+        folder / "rules-scan.pdf", ["\n".join(page) for page in COLLEGE_RULES], dpi=200
+    )
 
     def answers() -> float:
         began = time.perf_counter()
@@ -47,6 +53,8 @@ def main() -> None:
                 ["学院与企业共建实训基地，企业派出工程师授课。" * 8] * 8
             ),
         ),
+        # a new knowledge base each round, so the scan is never skipped as unchanged
+        ("OCR-ingesting a scan", lambda n: service.ingest([scan], kb=f"ocr-{n}")),
     ]:
         stop, count = threading.Event(), [0]
 

@@ -29,6 +29,7 @@ import numpy as np
 from ingest.chunking import SECTION_SEPARATOR, chunk_document
 from ingest.errors import EmptyDocumentError, IngestError
 from ingest.loaders import check_file
+from ingest.metadata import extract_metadata
 from ingest.types import (
     KINDS,
     SUPPORTED_SUFFIXES,
@@ -415,6 +416,10 @@ class IngestPipeline:
         for chunk in chunks:
             chars_by_lang[chunk.lang] += len(chunk.text)
         lang = "zh" if chars_by_lang["zh"] >= chars_by_lang["en"] and chars_by_lang else "en"
+        head = "\n".join(p.text for p in screened.pages[:2])[:2000]
+        doc_meta = extract_metadata(
+            title=title, meta=meta, text_head=head, file_stem=screened.path.stem, kind=kind
+        ).to_dict()
         if opts.embed_heading:
             embed_texts = [embed_text(title, c.section, c.text) for c in chunks]
         else:
@@ -435,6 +440,7 @@ class IngestPipeline:
                 for p in screened.pages
                 if p.number is not None and p.ocr_confidence is not None
             },
+            doc_meta=doc_meta,
         )
 
 

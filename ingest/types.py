@@ -117,3 +117,5 @@ class PreparedDocument:
     skipped: list[SkippedPage] = field(default_factory=list)
     #: page number -> OCR confidence, for the pages whose text was recognised from the image
     ocr_pages: dict[int, float] = field(default_factory=dict)
+    #: what the document is (``ingest/metadata.py``): issuer, 文号, level, region, dates
+    doc_meta: dict[str, str | None] = field(default_factory=dict)

@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from advisor.errors import AdvisorError
+from ingest.metadata import LEVELS
 from ingest.types import KINDS
 from pages.common import (
     StreamlitIngestProgress,
@@ -21,6 +22,13 @@ from pages.common import (
 )
 from vectorstore.store import ocr_page_list
 
+LEVEL_LABELS = {
+    "national": "国家 national",
+    "provincial": "省级 provincial",
+    "municipal": "市级 municipal",
+    "college": "学校 college",
+    "other": "其他 other",
+}
 KIND_LABELS = {
     "policy": "政策法规 policy",
     "case": "案例 case",
@@ -93,6 +101,12 @@ if docs:
         [
             {
                 "document": d.source,
+                "title": d.title,
+                "level": LEVEL_LABELS.get(d.level, d.level),
+                "region": d.region,
+                "adopted": d.adopted,
+                "revised": d.revised,
+                "文号": d.doc_number,
                 "kind": d.kind,
                 "lang": d.lang,
                 "pages": d.pages,
@@ -106,6 +120,35 @@ if docs:
         hide_index=True,
     )
 if docs and admin:
+    with st.expander("编辑文档信息 Edit a document's metadata"):
+        chosen = st.selectbox("文档 Document", [d.source for d in docs], key="meta_doc")
+        record = next(d for d in docs if d.source == chosen)
+        with st.form("edit_meta"):
+            values: dict[str, str | None] = {
+                "title": st.text_input("标题 Title", record.title),
+                "issuer": st.text_input("发布机关 Issuer", record.issuer),
+                "doc_number": st.text_input("文号 Document number", record.doc_number),
+                "level": st.selectbox(
+                    "层级 Level",
+                    LEVELS,
+                    index=LEVELS.index(record.level) if record.level in LEVELS else len(LEVELS) - 1,
+                    format_func=lambda v: LEVEL_LABELS.get(v, v),
+                ),
+                "region": st.text_input("地区 Region", record.region),
+                "adopted": st.text_input("通过 Adopted (YYYY-MM-DD)", record.adopted),
+                "revised": st.text_input("修订/修正 Revised (YYYY-MM-DD)", record.revised),
+                "effective": st.text_input("施行 Effective (YYYY-MM-DD)", record.effective),
+            }
+            if st.form_submit_button("保存 Save"):
+                changed = {k: v for k, v in values.items() if (v or "") != getattr(record, k)}
+                if changed:
+                    try:
+                        service.edit_document(record.source, changed)
+                    except AdvisorError as exc:
+                        show_error(exc)
+                    else:
+                        st.success(f"已保存 Saved: {', '.join(changed)}")
+                        st.rerun()
     with st.form("delete"):
         doomed = st.selectbox("删除文档 Delete a document", [d.source for d in docs])
         confirm = st.checkbox("确认删除 I am sure")

@@ -118,6 +118,8 @@ class DocumentToWrite(Protocol):
     def skipped(self) -> Sequence[SkippedPageRecord]: ...
     @property
     def ocr_pages(self) -> Mapping[int, float]: ...
+    @property
+    def doc_meta(self) -> Mapping[str, str | None]: ...
 
 
 class StoreError(Exception):
@@ -195,13 +197,40 @@ class DocumentRecord:
     skipped_pages: str = ""  # "3:empty,7:garbled"
     ocr_pages: str = ""  # "1,2,5": pages whose text was read with OCR
     ocr_confidence: float = 0.0  # their mean OCR confidence (0.0: none)
+    # what the document is (ingest/metadata.py; an administrator can edit it): "" is unknown
+    issuer: str = ""
+    doc_number: str = ""
+    level: str = "other"  # national | provincial | municipal | college | other
+    region: str = ""
+    adopted: str = ""  # ISO dates
+    revised: str = ""
+    effective: str = ""
+    status: str = "unknown"  # current | superseded | unknown
+    superseded_by: str = ""  # a doc_id
+    edited: str = ""  # "level,region": fields an administrator set (kept on re-ingest)
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's ``kb docs --json`` record (plus title, size and OCR provenance:
-        ``ocr_pages`` as a list of page numbers)."""
+        """The contract's ``kb docs --json`` record (plus title, size, OCR provenance with
+        ``ocr_pages`` as a list of page numbers, and the document's metadata, unknown
+        values as null)."""
         record = asdict(self)
         record["ocr_pages"] = ocr_page_list(self.ocr_pages)
+        for key in NULLABLE_META:
+            record[key] = record[key] or None
         return record
+
+
+#: metadata fields that are null when unknown (Chroma metadata cannot hold None: "" there)
+NULLABLE_META = (
+    "issuer",
+    "doc_number",
+    "region",
+    "adopted",
+    "revised",
+    "effective",
+    "superseded_by",
+)
+META_FIELDS = ("title", "level", "status", *NULLABLE_META)
 
 
 def ocr_page_list(value: str) -> list[int]:
@@ -376,9 +405,20 @@ class KnowledgeBase:
                     if doc.ocr_pages
                     else 0.0
                 ),
+                **{
+                    k: str(v)
+                    for k, v in doc.doc_meta.items()
+                    if v and k in META_FIELDS and k != "title"
+                },
             )
             for (doc, _), doc_id in zip(items, doc_ids, strict=True)
         ]
+        for record in records:  # what an administrator corrected outlives a new version
+            kept = previous.get(record.doc_id, {})
+            for key in str(kept.get("edited", "")).split(","):
+                if key in META_FIELDS:
+                    setattr(record, key, kept.get(key, getattr(record, key)))
+            record.edited = str(kept.get("edited", ""))
         self._put_records([{**asdict(r), **lease, "dirty": True} for r in records])  # commit
         for record in records:
             # A document without a record has no chunks: a write marks the record before it
@@ -463,6 +503,32 @@ class KnowledgeBase:
         for start in range(0, len(ids), WRITE_BATCH * 4):
             self.chunks.delete(ids=ids[start : start + WRITE_BATCH * 4])
         return len(ids)
+
+    def update_metadata(
+        self, source_or_id: str, fields: Mapping[str, str | None]
+    ) -> DocumentRecord:
+        """Set metadata fields of a committed document (``META_FIELDS``; None or "" clears
+        one). They are remembered as edited, so a later ingest of a new version keeps them."""
+        record = self.get_document(source_or_id)
+        if record is None:
+            raise DocumentNotFoundError(
+                f"no document {source_or_id!r} in knowledge base {self.name!r}"
+            )
+        unknown = set(fields) - set(META_FIELDS)
+        if unknown:
+            raise StoreError(f"not a metadata field: {', '.join(sorted(unknown))}")
+        with self._writing(record.doc_id):
+            current = self.get_document(record.doc_id)  # under the lock: the latest version
+            if current is None:
+                raise DocumentNotFoundError(f"{source_or_id!r} was deleted meanwhile")
+            edited = [k for k in current.edited.split(",") if k]
+            for key, value in fields.items():
+                setattr(current, key, value or ("other" if key == "level" else ""))
+                if key not in edited:
+                    edited.append(key)
+            current.edited = ",".join(edited)
+            self._put_record({**asdict(current), "dirty": False})
+        return current
 
     def delete_document(self, source_or_id: str) -> DocumentRecord:
         record = self.get_document(source_or_id)

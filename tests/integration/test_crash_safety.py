@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,20 @@ def many_small_files(folder: Path, n: int = 60) -> Path:
     return folder
 
 
+def kill_when(proc: subprocess.Popen[bytes], count: Callable[[bytes], int], at_least: int) -> int:
+    """SIGKILL ``proc`` once ``count`` of its progress output (stderr) reaches ``at_least``,
+    and return the count it had then."""
+    assert proc.stderr is not None
+    os.set_blocking(proc.stderr.fileno(), False)
+    seen, deadline = b"", time.monotonic() + 300
+    while count(seen) < at_least and time.monotonic() < deadline and proc.poll() is None:
+        seen += proc.stderr.read() or b""
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    return count(seen)
+
+
 def files_done(stderr: bytes) -> int:
     """The files bar's count in the CLI's progress output so far."""
     counts = re.findall(rb"files:[^\r\n]*?\| *(\d+)/\d+", stderr)
@@ -133,15 +148,7 @@ def test_ingest_of_many_small_files_killed_midway_is_finished_by_the_next_run(
 
     data = tmp_path / "data"
     proc = cli(data, "ingest", str(folder), env={**env, "ADVISOR_PROGRESS": "1"})
-    assert proc.stderr is not None
-    os.set_blocking(proc.stderr.fileno(), False)
-    seen, deadline = b"", time.monotonic() + 300
-    while files_done(seen) < 20 and time.monotonic() < deadline and proc.poll() is None:
-        seen += proc.stderr.read() or b""
-        time.sleep(0.02)
-    done_at_kill = files_done(seen)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(30)
+    done_at_kill = kill_when(proc, files_done, 20)
     assert 20 <= done_at_kill < 60, "the kill did not land in the middle of the ingest"
 
     documents, _, _ = store_state(data, embeddings)
@@ -250,15 +257,7 @@ def test_ingest_killed_mid_ocr_leaves_nothing_and_the_next_run_indexes_the_scan(
 
     data = tmp_path / "data"
     proc = cli(data, "ingest", str(scan), env={"ADVISOR_PROGRESS": "1"})
-    assert proc.stderr is not None
-    os.set_blocking(proc.stderr.fileno(), False)
-    seen, deadline = b"", time.monotonic() + 300
-    while ocr_pages_done(seen) < 1 and time.monotonic() < deadline and proc.poll() is None:
-        seen += proc.stderr.read() or b""
-        time.sleep(0.02)
-    done_at_kill = ocr_pages_done(seen)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(30)
+    done_at_kill = kill_when(proc, ocr_pages_done, 1)
     assert 1 <= done_at_kill < 4, "the kill did not land in the middle of the OCR"
 
     documents, ids, dirty = store_state(data, embeddings)
