@@ -139,7 +139,10 @@ class AdvisorService:
 
     def delete_document(self, doc: str, kb: str | None = None) -> DocumentRecord:
         with boundary():
-            return self.knowledge_base(kb, create=False).delete_document(doc)
+            knowledge_base = self.knowledge_base(kb, create=False)
+            record = knowledge_base.delete_document(doc)
+            knowledge_base.link_versions()  # an older version may be current again
+            return record
 
     def edit_document(
         self, doc: str, fields: dict[str, str | None], kb: str | None = None
@@ -153,7 +156,12 @@ class AdvisorService:
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
         with boundary():
-            return self.knowledge_base(kb, create=False).update_metadata(doc, checked)
+            knowledge_base = self.knowledge_base(kb, create=False)
+            record = knowledge_base.update_metadata(doc, checked)
+            if {"title", "adopted", "revised", "effective"} & set(checked):
+                knowledge_base.link_versions()
+                record = knowledge_base.get_document(record.doc_id) or record
+            return record
 
     def ingest_options(self, **overrides: object) -> IngestOptions:
         s = self.settings
@@ -203,7 +211,10 @@ class AdvisorService:
             progress,
             compute_turn=lambda: compute_gate,
         )
-        return pipeline.run(paths)
+        report = pipeline.run(paths)
+        if report.counts().get("indexed") or report.counts().get("replaced"):
+            knowledge_base.link_versions()  # same title: the latest is current
+        return report
 
     # ------------------------------------------------------------------ answering
 

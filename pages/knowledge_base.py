@@ -29,6 +29,7 @@ LEVEL_LABELS = {
     "college": "学校 college",
     "other": "其他 other",
 }
+STATUS_LABELS = {"current": "现行 current", "superseded": "已被取代 superseded", "unknown": "?"}
 KIND_LABELS = {
     "policy": "政策法规 policy",
     "case": "案例 case",
@@ -107,6 +108,7 @@ if docs:
                 "adopted": d.adopted,
                 "revised": d.revised,
                 "文号": d.doc_number,
+                "status": STATUS_LABELS.get(d.status, d.status),
                 "kind": d.kind,
                 "lang": d.lang,
                 "pages": d.pages,

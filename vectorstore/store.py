@@ -530,6 +530,35 @@ class KnowledgeBase:
             self._put_record({**asdict(current), "dirty": False})
         return current
 
+    def link_versions(self) -> list[DocumentRecord]:
+        """Documents with the same title are versions of one document: the latest (by its
+        revision, adoption or effective date, then by when it was ingested) is ``current``,
+        the others ``superseded`` by it; a document with no other version is ``current``. A
+        status an administrator set is left alone. Returns the records that changed."""
+        groups: dict[str, list[DocumentRecord]] = {}
+        for record in self.list_documents():
+            key = re.sub(r"\s+", "", record.title) or record.source
+            groups.setdefault(key, []).append(record)
+        changed: list[DocumentRecord] = []
+        for versions in groups.values():
+            latest = max(
+                versions,
+                key=lambda r: (r.revised or r.adopted or r.effective or "", r.ingested_at),
+            )
+            for record in versions:
+                if "status" in record.edited.split(","):
+                    continue
+                status, by = ("current", "") if record is latest else ("superseded", latest.doc_id)
+                if (record.status, record.superseded_by) != (status, by):
+                    record.status, record.superseded_by = status, by
+                    changed.append(record)
+        for record in changed:
+            with self._writing(record.doc_id):
+                current = self.get_document(record.doc_id)
+                if current is not None and current.sha256 == record.sha256:
+                    self._put_record({**asdict(record), "dirty": False})
+        return changed
+
     def delete_document(self, source_or_id: str) -> DocumentRecord:
         record = self.get_document(source_or_id)
         if record is None:

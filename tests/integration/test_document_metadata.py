@@ -48,10 +48,18 @@ def test_metadata_is_read_listed_edited_and_kept_across_versions(tmp_path: Path,
         "2023-10-27",
         None,
     )
-    assert record["status"] == "unknown" and record["superseded_by"] is None
+    assert record["status"] == "current" and record["superseded_by"] is None  # one version
 
     # an administrator corrects the region and adds the 文号
-    argv = ["kb", "edit", law.name, "--region", "浙江省某某市", "--doc-number", "某人大〔2023〕12号"]
+    argv = [
+        "kb",
+        "edit",
+        law.name,
+        "--region",
+        "浙江省某某市",
+        "--doc-number",
+        "某人大〔2023〕12号",
+    ]
     assert main([*argv, "--json"]) == 0
     edited = json.loads(capsys.readouterr().out)
     assert (edited["region"], edited["doc_number"]) == ("浙江省某某市", "某人大〔2023〕12号")
@@ -72,3 +80,28 @@ def test_metadata_is_read_listed_edited_and_kept_across_versions(tmp_path: Path,
     capsys.readouterr()
     assert docs_json(capsys)["level"] == "municipal"
     assert main(["kb", "edit", "no-such-file.md", "--level", "national"]) != 0
+
+
+OLD_VERSION = LAW.replace(
+    "2023年10月27日 某某市第十六届人民代表大会常务委员会第十二次会议修正\n\n", ""
+)
+
+
+def test_versions_of_one_title_are_linked_and_the_latest_is_current(tmp_path, capsys) -> None:
+    new = tmp_path / "某某市校企合作促进条例(2023-10-27).md"
+    old = tmp_path / "某某市校企合作促进条例(2019-06-28).md"
+    new.write_text(LAW, encoding="utf-8")
+    old.write_text(OLD_VERSION, encoding="utf-8")
+    assert main(["ingest", str(old), str(new)]) == 0
+    capsys.readouterr()
+    assert main(["kb", "docs", "--json"]) == 0
+    records = {r["source"]: r for r in json.loads(capsys.readouterr().out)}
+    assert records[new.name]["status"] == "current"
+    assert records[old.name]["status"] == "superseded"
+    assert records[old.name]["superseded_by"] == records[new.name]["doc_id"]
+    # the latest version deleted: the older one is current again
+    assert main(["kb", "delete", new.name]) == 0
+    capsys.readouterr()
+    assert main(["kb", "docs", "--json"]) == 0
+    [left] = json.loads(capsys.readouterr().out)
+    assert (left["status"], left["superseded_by"]) == ("current", None)
