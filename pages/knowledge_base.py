@@ -126,22 +126,33 @@ if docs and admin:
         chosen = st.selectbox("文档 Document", [d.source for d in docs], key="meta_doc")
         record = next(d for d in docs if d.source == chosen)
         with st.form("edit_meta"):
+            # keyed by document, so that choosing another document shows its own values
+            k = record.doc_id
             values: dict[str, str | None] = {
-                "title": st.text_input("标题 Title", record.title),
-                "issuer": st.text_input("发布机关 Issuer", record.issuer),
-                "doc_number": st.text_input("文号 Document number", record.doc_number),
+                "title": st.text_input("标题 Title", record.title, key=f"meta_title_{k}"),
+                "issuer": st.text_input("发布机关 Issuer", record.issuer, key=f"meta_issuer_{k}"),
+                "doc_number": st.text_input(
+                    "文号 Document number", record.doc_number, key=f"meta_doc_number_{k}"
+                ),
                 "level": st.selectbox(
                     "层级 Level",
                     LEVELS,
                     index=LEVELS.index(record.level) if record.level in LEVELS else len(LEVELS) - 1,
                     format_func=lambda v: LEVEL_LABELS.get(v, v),
+                    key=f"meta_level_{k}",
                 ),
-                "region": st.text_input("地区 Region", record.region),
-                "adopted": st.text_input("通过 Adopted (YYYY-MM-DD)", record.adopted),
-                "revised": st.text_input("修订/修正 Revised (YYYY-MM-DD)", record.revised),
-                "effective": st.text_input("施行 Effective (YYYY-MM-DD)", record.effective),
+                "region": st.text_input("地区 Region", record.region, key=f"meta_region_{k}"),
+                "adopted": st.text_input(
+                    "通过 Adopted (YYYY-MM-DD)", record.adopted, key=f"meta_adopted_{k}"
+                ),
+                "revised": st.text_input(
+                    "修订/修正 Revised (YYYY-MM-DD)", record.revised, key=f"meta_revised_{k}"
+                ),
+                "effective": st.text_input(
+                    "施行 Effective (YYYY-MM-DD)", record.effective, key=f"meta_effective_{k}"
+                ),
             }
-            if st.form_submit_button("保存 Save"):
+            if st.form_submit_button("保存 Save", key="meta_save"):
                 changed = {k: v for k, v in values.items() if (v or "") != getattr(record, k)}
                 if changed:
                     try:
@@ -152,9 +163,11 @@ if docs and admin:
                         st.success(f"已保存 Saved: {', '.join(changed)}")
                         st.rerun()
     with st.form("delete"):
-        doomed = st.selectbox("删除文档 Delete a document", [d.source for d in docs])
-        confirm = st.checkbox("确认删除 I am sure")
-        if st.form_submit_button("删除 Delete") and confirm:
+        doomed = st.selectbox(
+            "删除文档 Delete a document", [d.source for d in docs], key="delete_doc"
+        )
+        confirm = st.checkbox("确认删除 I am sure", key="delete_confirm")
+        if st.form_submit_button("删除 Delete", key="delete_submit") and confirm:
             record = service.delete_document(doomed)
             st.success(f"已删除 Deleted {record.source} ({record.chunks} chunks)")
             st.rerun()

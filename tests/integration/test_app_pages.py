@@ -195,11 +195,24 @@ def test_upload_lists_outcomes_then_documents_and_delete(app_service, tmp_path) 
     assert preview["document"].iloc[0] == "plan.pdf"
 
     # delete
-    app.selectbox[1].set_value("plan.pdf")
-    app.checkbox[0].check()
-    app.button[1].click().run()
+    app.selectbox(key="delete_doc").set_value("plan.pdf")
+    app.checkbox(key="delete_confirm").check()
+    app.button(key="delete_submit").click().run()
     assert not app.exception, app.exception
     assert [d.source for d in app_service.list_documents()] == ["order_class.md"]
+
+    # an administrator corrects a document's metadata; a wrong date is refused with the reason
+    [left] = app_service.list_documents()
+    app.text_input(key=f"meta_region_{left.doc_id}").set_value("宁波市")
+    app.selectbox(key=f"meta_level_{left.doc_id}").set_value("municipal")
+    app.button(key="meta_save").click().run()
+    assert not app.exception, app.exception
+    [record] = app_service.list_documents()
+    assert (record.region, record.level) == ("宁波市", "municipal")
+    app.text_input(key=f"meta_adopted_{left.doc_id}").set_value("2022年")
+    app.button(key="meta_save").click().run()
+    assert any("YYYY-MM-DD" in e.value for e in app.error), [e.value for e in app.error]
+    assert app_service.list_documents()[0].adopted == ""
 
 
 def add_plans(app: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
