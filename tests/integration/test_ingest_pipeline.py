@@ -95,7 +95,7 @@ def test_mixed_folder_indexes_good_files_and_names_bad_ones(service, mixed_folde
         "locked.pdf": "encrypted",
         "broken.pdf": "corrupt",
         "empty.pdf": "empty",
-        "scan.pdf": "no_text_layer",
+        "scan.pdf": "unreadable_scan",  # a grey picture: OCR finds no words on it
     }
     assert "password" in outcomes["locked.pdf"].message
     for name in ("english.pdf", "policy_zh.pdf", "notes.txt", "case.md", "plan.docx"):
@@ -187,7 +187,7 @@ def test_cli_ingest_docs_delete(mixed_folder, capsys) -> None:
     assert main(["ingest", str(mixed_folder)]) == 1  # some files fail
     out = capsys.readouterr().out
     assert "FAILED   locked.pdf: encrypted" in out
-    assert "FAILED   scan.pdf: no text layer" in out
+    assert "FAILED   scan.pdf: scan OCR could not read" in out
 
     assert main(["kb", "docs", "--json"]) == 0
     docs = json.loads(capsys.readouterr().out)

@@ -17,8 +17,10 @@ from ingest.textcheck import assess_page
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
-# The files whose pypdf text is mojibake (and whose page images OCR cannot read either: their
-# fonts are not embedded, so nothing is drawn) or that need a password, per EXPECTED.md.
+# The files whose pypdf text is mojibake, per EXPECTED.md. Their Japanese fonts are not
+# embedded: with a CJK system font (the browser set-up installs WenQuanYi) PDFium draws the
+# text and OCR reads it; without one the page renders blank and the file is refused as garbled.
+# Either way no mojibake is indexed (checked below).
 GARBLED = {"jo.pdf", "kampo.pdf"}
 NEEDS_PASSWORD = {
     "password-example.pdf",
@@ -61,7 +63,8 @@ def test_pdf_corpus_every_file_indexed_or_named(shared_testdata, capsys) -> None
 
     reasons = {name: o["reason"] for name, o in outcomes.items() if o["status"] == "failed"}
     for name in GARBLED:
-        assert reasons.get(name) == "garbled", (name, outcomes[name])
+        outcome = outcomes[name]
+        assert reasons.get(name) == "garbled" or outcome["ocr_pages"] == [1], (name, outcome)
     for name in NEEDS_PASSWORD:
         assert reasons.get(name) == "encrypted", (name, outcomes[name])
     for name in CORRUPT:
