@@ -103,7 +103,20 @@ def page(app_url: str) -> Iterator[object]:
 
 
 def open_page(page, title: str) -> None:
-    page.get_by_role("link", name=title).click()
+    """Go to the app page whose sidebar link is ``title``, and wait until it is the page
+    shown. A click that lands while a script run is finishing can be lost (seen once in CI
+    with two app processes): the link is clicked again until the address changes."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    link = page.get_by_role("link", name=title)
+    href = link.get_attribute("href") or ""
+    for _ in range(3):
+        link.click()
+        try:
+            page.wait_for_url(href, timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            continue
     page.wait_for_load_state("networkidle")
 
 
