@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.support.servers import free_port, port_open  # noqa: E402
+from devkit.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from devkit.servers import free_port, port_open  # noqa: E402
 
 
 def serve(script: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], int]:

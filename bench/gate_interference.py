@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from advisor.service import AdvisorService
     from advisor.settings import Settings
-    from tests.support.load_scenario import SHARED_QUESTIONS, seed
+    from devkit.load_scenario import SHARED_QUESTIONS, seed
 
     folder = Path(tempfile.mkdtemp(prefix="advisor-gate-"))
     service = AdvisorService(Settings(data_dir=folder / "data", llm="local"))
@@ -32,7 +32,7 @@ def main() -> None:
     advisor.warm_up()
     advisor.answer(SHARED_QUESTIONS[0])
     questions = [SHARED_QUESTIONS[i % 3] for i in range(4)]
-    from tests.support.scangen import COLLEGE_RULES, write_scanned_pdf
+    from devkit.scangen import COLLEGE_RULES, write_scanned_pdf
 
     scan = write_scanned_pdf(
         folder / "rules-scan.pdf", ["\n".join(page) for page in COLLEGE_RULES], dpi=200

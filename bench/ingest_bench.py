@@ -37,7 +37,7 @@ SHARED = ROOT.parent / "shared" / "testdata"
 
 
 def build_corpus(folder: Path, zh_pages: int) -> list[Path]:
-    from tests.support.pdfgen import write_pdf
+    from devkit.pdfgen import write_pdf
 
     if not SHARED.is_dir():
         raise SystemExit("this benchmark needs ../shared/testdata (the shared test corpus)")

@@ -5,7 +5,7 @@ sessions run one after the other (the baseline, measured in the same run).
         [--llm local|extractive|echo] [--chroma-url http://127.0.0.1:8000]
         [--out docs/load_local.json] [--chart docs/load_local.png]
 
-The scenario is tests/support/load_scenario.py (the load test asserts on it): administrators ingest
+The scenario is devkit/load_scenario.py (the load test asserts on it): administrators ingest
 policies into the shared knowledge base while members add their own plans and ask about them
 and about the shared knowledge base; every answer is checked for cross-talk. A session is a
 thread working through one AdvisorService, as Streamlit sessions of one app process do. With
@@ -36,7 +36,7 @@ def build_service(data_dir: Path, llm: str, chroma_url: str | None, embeddings):
     settings = Settings(data_dir=data_dir, llm=backend, chroma_url=chroma_url or None)
     service = AdvisorService(settings, embeddings=embeddings)
     if llm == "echo":
-        from tests.support.fakes import PassageEchoChat
+        from devkit.fakes import PassageEchoChat
 
         service.use_chat_model(PassageEchoChat(), "passage-echo (fake)")
     return service
@@ -118,7 +118,7 @@ def main() -> None:
     parser.add_argument("--chart", type=Path)
     args = parser.parse_args()
 
-    from tests.support.load_scenario import SHARED_QUESTIONS, percentiles_table, run_scenario, seed
+    from devkit.load_scenario import SHARED_QUESTIONS, percentiles_table, run_scenario, seed
     from vectorstore.embeddings import E5Embeddings
 
     embeddings = E5Embeddings()

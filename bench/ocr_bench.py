@@ -5,7 +5,7 @@ pipeline against OCR alone, a scanned law's structure, and the confidence calibr
         [--law 高等教育法] [--out docs/bench_ocr.json] [--chart docs/bench_ocr.png]
 
 Scans: known text (pages of the laws in ../shared/testdata/zh_policy, and the college rules of
-tests/support/scangen.py) rendered into image-only PDFs at 150, 200 and 300 dpi, clean and
+devkit/scangen.py) rendered into image-only PDFs at 150, 200 and 300 dpi, clean and
 degraded (skew, blur, noise, JPEG, a red seal), one and two columns. Every page is rendered
 back at 200 dpi, as ingest does (ADVISOR_OCR_DPI), and every engine reads the same images.
 Its lines are put in reading order by the project's code (ingest/ocr.py), so the engines
@@ -48,8 +48,8 @@ def make_pages(folder: Path, per_variant: int) -> dict[str, str]:
     text of each image (by file stem)."""
     from PIL import Image
 
+    from devkit import scangen
     from ingest.ocr import render_pdf_page
-    from tests.support import scangen
 
     laws = sorted(p.stem for p in scangen.ZH_POLICY.glob("*.md"))
     if not laws:
@@ -82,9 +82,9 @@ def run_engine(name: str, python: str, images: Path, out: Path) -> dict:
 
 
 def score(result: dict, references: dict[str, str], widths: dict[str, int]) -> dict:
+    from devkit.scangen import char_accuracy
     from ingest.loaders import normalize_text
     from ingest.ocr import OcrLine, assemble_text, mean_confidence
-    from tests.support.scangen import char_accuracy
 
     rows = {}
     for stem, page in result["pages"].items():
@@ -125,8 +125,8 @@ def pipeline_vs_ocr_alone(folder: Path, law: str) -> dict:
 
     from advisor.service import AdvisorService
     from advisor.settings import Settings
+    from devkit import scangen
     from ingest.ocr import RapidOcrEngine, ocr_image, render_pdf_page
-    from tests.support import scangen
     from vectorstore.embeddings import E5Embeddings
 
     pages = scangen.law_pages(law)
@@ -184,10 +184,10 @@ def pipeline_vs_ocr_alone(folder: Path, law: str) -> dict:
 def calibration(folder: Path) -> list[dict]:
     """Mean OCR confidence against accuracy as a page gets worse: where the threshold of
     ADVISOR_OCR_MIN_CONFIDENCE sits between pages worth indexing and pages that are not."""
+    from devkit import scangen
+    from devkit.scangen import Degradation
     from ingest.loaders import normalize_text
     from ingest.ocr import RapidOcrEngine, ocr_image, render_pdf_page
-    from tests.support import scangen
-    from tests.support.scangen import Degradation
 
     engine = RapidOcrEngine()
     text = ["\n".join(scangen.COLLEGE_RULES[1])]

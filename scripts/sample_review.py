@@ -1,5 +1,5 @@
 """Produces the sample plan-review reports in docs/ from the test suite's gapped sample plan
-(tests/support/plans.py), reviewed against the starter knowledge base (corpus/).
+(devkit/plans.py), reviewed against the starter knowledge base (corpus/).
 
     .venv/bin/python scripts/sample_review.py [--llm local|extractive] [--data-dir DIR]
 
@@ -27,8 +27,8 @@ def main() -> None:
     from advisor.review import review_plan, write_report
     from advisor.service import AdvisorService
     from advisor.settings import Settings
-    from tests.support.pdfgen import write_docx
-    from tests.support.plans import GAPPED, as_docx_blocks
+    from devkit.pdfgen import write_docx
+    from devkit.plans import GAPPED, as_docx_blocks
 
     docs = ROOT / "docs"
     plan = write_docx(docs / "sample_plan.docx", as_docx_blocks(GAPPED))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from tests.support.servers import SHARED_TESTDATA, free_port, port_open, running_server
+from devkit.servers import SHARED_TESTDATA, free_port, port_open, running_server
 
 # Hypothesis profiles: no per-example deadline in either (a deadline is a wall-clock assertion,
 # which a busy 2-core machine fails); "ci" (make test) is derandomized so that a failure is

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.support.pdfgen import write_pdf
-from tests.support.servers import REPO_ROOT, free_port, port_open, running_server
+from devkit.browser import CHROMIUM, CHROMIUM_ARGS
+from devkit.pdfgen import write_pdf
+from devkit.servers import REPO_ROOT, free_port, port_open, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.llm, pytest.mark.slow]
 

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from devkit.browser import CHROMIUM, CHROMIUM_ARGS
+from devkit.servers import REPO_ROOT
 from tests.e2e.test_browser import open_page, running_app
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.support.servers import REPO_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.chroma_server]
 

@@ -11,10 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from advisor.service import AdvisorService
-from tests.support.fakes import QueuedFakeChat
-from tests.support.pdfgen import write_pdf
-from tests.support.plans import GAPPED, as_docx_blocks
-from tests.support.servers import REPO_ROOT
+from devkit.fakes import QueuedFakeChat
+from devkit.pdfgen import write_pdf
+from devkit.plans import GAPPED, as_docx_blocks
+from devkit.servers import REPO_ROOT
 
 KB_TEXT = (
     "---\ntitle: 订单班\nkind: case\n---\n\n# 订单班\n\n"
@@ -280,7 +280,7 @@ def test_batch_over_a_chosen_plan_offers_every_download_and_is_kept(app_service,
 
 
 def test_plan_review_from_the_batch_page(app_service, tmp_path) -> None:
-    from tests.support.pdfgen import write_docx
+    from devkit.pdfgen import write_docx
 
     app_service.use_chat_model(None, "extractive (no LLM)")
     plan = write_docx(tmp_path / "gapped.docx", as_docx_blocks(GAPPED))
@@ -302,7 +302,7 @@ def test_a_review_from_the_batch_page_uses_the_sessions_backend(app_service, tmp
     """The review used to build the service's default advisor and ignore the backend chosen
     on the settings page. Here the service's model is a fake that must not be called; the
     session chose the extractive backend, and the report says it answered."""
-    from tests.support.pdfgen import write_docx
+    from devkit.pdfgen import write_docx
 
     unused = QueuedFakeChat(replies=[])  # raises if the review asks it anything
     app_service.use_chat_model(unused, "fake-model")

@@ -11,8 +11,8 @@ import pytest
 from advisor.batch import read_questions
 from advisor.cli import main
 from advisor.service import AdvisorService
-from tests.support.fakes import QueuedFakeChat
-from tests.support.pdfgen import write_docx, write_pdf
+from devkit.fakes import QueuedFakeChat
+from devkit.pdfgen import write_docx, write_pdf
 
 KB_TEXT = (
     "---\ntitle: 订单班\nkind: case\n---\n\n# 订单班\n\n"

@@ -18,7 +18,7 @@ import pytest
 
 from advisor.service import AdvisorService
 from advisor.settings import Settings
-from tests.support.servers import REPO_ROOT
+from devkit.servers import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -247,7 +247,7 @@ def test_ingest_killed_mid_ocr_leaves_nothing_and_the_next_run_indexes_the_scan(
 ) -> None:
     """SIGKILL while the worker OCRs a four-page scan: nothing of it is in the store, and the
     next run indexes it exactly as a clean ingest does."""
-    from tests.support.scangen import COLLEGE_RULES, write_scanned_pdf
+    from devkit.scangen import COLLEGE_RULES, write_scanned_pdf
 
     pages = ["\n".join(page) for page in COLLEGE_RULES] * 2
     scan = write_scanned_pdf(tmp_path / "管理办法-扫描.pdf", pages, dpi=200)

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 
 from advisor.cli import main
-from ingest.errors import ParseTimeoutError
-from ingest.types import LoadLimits
-from ingest.worker import ParseWorker
-from tests.support.contract import KB_DOC_FIELDS
-from tests.support.pdfgen import (
+from devkit.pdfgen import (
     encrypt_pdf,
     truncate_file,
     write_docx,
     write_image_only_pdf,
     write_pdf,
 )
-from tests.support.servers import REPO_ROOT
+from devkit.servers import REPO_ROOT
+from ingest.errors import ParseTimeoutError
+from ingest.types import LoadLimits
+from ingest.worker import ParseWorker
+from tests.support.contract import KB_DOC_FIELDS
 
 EN_PAGE_1 = (
     "Shared training bases\n"

@@ -13,7 +13,7 @@ import pytest
 from advisor.errors import LLMError
 from advisor.service import AdvisorService
 from advisor.settings import Settings
-from tests.support.servers import REPO_ROOT, free_port, running_server
+from devkit.servers import REPO_ROOT, free_port, running_server
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 

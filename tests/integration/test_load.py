@@ -3,7 +3,7 @@ session of an app process shares): two administrators ingest into the shared kno
 while six members add their own plans, ask about them and about the shared knowledge base, keep
 conversations and save results. No errors, no cross-talk, and the store is whole afterwards.
 The real store and embedder; the chat model is a fake whose answer is the first sentence of the
-first passage it was given (tests/support/fakes.py), so a mixed-up prompt would show. The same
+first passage it was given (devkit/fakes.py), so a mixed-up prompt would show. The same
 scenario, timed and with the bundled model, is bench/load.py."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 from advisor.service import AdvisorService
 from advisor.settings import Settings
-from tests.support.fakes import PassageEchoChat
-from tests.support.load_scenario import member_code, run_scenario, seed
+from devkit.fakes import PassageEchoChat
+from devkit.load_scenario import member_code, run_scenario, seed
 
 
 def test_eight_sessions_ask_and_ingest_without_errors_or_crosstalk(embeddings, tmp_path) -> None:

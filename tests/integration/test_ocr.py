@@ -1,5 +1,5 @@
 """OCR with the real engine (RapidOCR, PP-OCRv6 models from its wheel) on scans the tests make:
-known Chinese text rendered into image-only PDFs (tests/support/scangen.py), so that what is
+known Chinese text rendered into image-only PDFs (devkit/scangen.py), so that what is
 indexed can be compared with what was printed.
 
 The text is the project's own (``scangen.COLLEGE_RULES``): a college's rules for
@@ -19,10 +19,10 @@ import pytest
 from advisor.cli import main
 from advisor.service import AdvisorService
 from advisor.settings import Settings
+from devkit.scangen import COLLEGE_RULES, Degradation, char_accuracy, write_scanned_pdf
 from ingest.ocr import RapidOcrEngine, render_pdf_page
 from ingest.pipeline import IngestOptions, IngestPipeline
 from ingest.types import OcrOptions
-from tests.support.scangen import COLLEGE_RULES, Degradation, char_accuracy, write_scanned_pdf
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Plan review against the rubric: two sample plans (tests/support/plans.py) generated as PDF and
+"""Plan review against the rubric: two sample plans (devkit/plans.py) generated as PDF and
 DOCX, reviewed with the real store, embedder and starter corpus (extractive recommendations, so the
 grading is what is under test, not a model)."""
 
@@ -22,10 +22,10 @@ from advisor.review import (
 )
 from advisor.service import AdvisorService
 from advisor.settings import Settings
+from devkit.pdfgen import write_docx, write_pdf
+from devkit.plans import GAPPED, GAPPED_EXPECTED, THOROUGH, as_docx_blocks
 from ingest.loaders import load_document
 from tests.support.contract import CITATION_FIELDS, EVIDENCE_FIELDS
-from tests.support.pdfgen import write_docx, write_pdf
-from tests.support.plans import GAPPED, GAPPED_EXPECTED, THOROUGH, as_docx_blocks
 from vectorstore.retrieval import Passage
 
 REPO = Path(__file__).resolve().parents[2]

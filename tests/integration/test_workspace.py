@@ -14,8 +14,8 @@ from advisor.kbnames import is_private_kb, plans_kb_name
 from advisor.review import ReviewReport, review_passages, write_report
 from advisor.service import AdvisorService
 from advisor.settings import Settings
-from tests.support.pdfgen import write_docx
-from tests.support.plans import GAPPED, GAPPED_EXPECTED, as_docx_blocks
+from devkit.pdfgen import write_docx
+from devkit.plans import GAPPED, GAPPED_EXPECTED, as_docx_blocks
 
 SHARED = (
     "---\ntitle: 订单班\nkind: case\n---\n\n# 订单班\n\n"

@@ -4,7 +4,8 @@
   ``textrules`` (the shared script ranges and numerals) import none of the project's
   packages; only ``app.py`` and ``pages/`` import streamlit;
 - no module imports another top-level package's private name (``from x import _y``);
-- ``bench/`` and ``scripts/`` import nothing from ``tests`` but ``tests.support``;
+- ``bench/`` and ``scripts/`` import nothing from ``tests`` (what they share with the tests is
+  in ``devkit``), and the product never imports ``devkit``;
 - every exception class the product defines is in ``advisor/errors.py`` or under the root of
   a package that may not import ``advisor`` (``IngestError``, ``StoreError``, ``PromptError``),
   each such root is translated to an ``AdvisorError`` at the service boundary, and nothing
@@ -23,14 +24,25 @@ import pytest
 from advisor.errors import AdvisorError, boundary, translate
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("advisor", "ingest", "vectorstore", "prompts", "textrules", "pages")
+PACKAGES = ("advisor", "ingest", "vectorstore", "prompts", "textrules", "pages", "devkit")
 #: package -> the top-level packages it must not import
 FORBIDDEN = {
-    "ingest": {"vectorstore", "advisor", "pages", "streamlit"},
-    "vectorstore": {"ingest", "advisor", "pages", "streamlit"},
-    "prompts": {"ingest", "vectorstore", "advisor", "pages", "streamlit"},
-    "textrules": {"ingest", "vectorstore", "advisor", "prompts", "pages", "streamlit"},
-    "advisor": {"pages", "streamlit"},
+    "ingest": {"vectorstore", "advisor", "pages", "streamlit", "devkit", "tests"},
+    "vectorstore": {"ingest", "advisor", "pages", "streamlit", "devkit", "tests"},
+    "prompts": {"ingest", "vectorstore", "advisor", "pages", "streamlit", "devkit", "tests"},
+    "textrules": {
+        "ingest",
+        "vectorstore",
+        "advisor",
+        "prompts",
+        "pages",
+        "streamlit",
+        "devkit",
+        "tests",
+    },
+    "advisor": {"pages", "streamlit", "devkit", "tests"},
+    "pages": {"devkit", "tests"},
+    "devkit": {"tests", "pages"},
 }
 LIBRARY_ROOTS = {"ingest": "IngestError", "vectorstore": "StoreError", "prompts": "PromptError"}
 
@@ -73,11 +85,11 @@ def test_no_private_name_is_imported_across_packages() -> None:
     assert broken == []
 
 
-def test_bench_and_scripts_use_tests_support_only() -> None:
+def test_bench_and_scripts_import_nothing_from_tests() -> None:
     broken = []
     for _, path, tree in modules("bench", "scripts"):
         for module, _, line in imports(tree):
-            if module.split(".")[0] == "tests" and not module.startswith("tests.support"):
+            if module.split(".")[0] == "tests":
                 broken.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
     assert broken == []
 

@@ -10,9 +10,9 @@ import pytest
 
 from advisor.chain import FinalEvent, TokenEvent, excerpt, format_sources
 from advisor.citations import check_citations
+from devkit.fakes import QueuedFakeChat, make_passage
 from prompts import load_prompt, prompt_names, render_prompt
 from tests.support.contract import ANSWER_RECORD_FIELDS, CITATION_FIELDS, CONTEXT_FIELDS
-from tests.support.fakes import QueuedFakeChat, make_passage
 from vectorstore.retrieval import Passage, RetrievalFilter
 
 DOCS = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from advisor.evaluation import EvalReport, load_eval_set, score_item
 from advisor.schemas import Answer, Citation
-from tests.support.fakes import make_passage
+from devkit.fakes import make_passage
 from vectorstore.retrieval import Passage
 
 

@@ -16,7 +16,7 @@ from advisor.evidence import (
     specific_present,
 )
 from advisor.glossary import load_glossary
-from tests.support.fakes import make_passage
+from devkit.fakes import make_passage
 from vectorstore.retrieval import Passage
 
 

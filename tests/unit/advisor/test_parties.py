@@ -8,7 +8,7 @@ from pathlib import Path
 
 from advisor.evidence import decisive_sentences
 from advisor.parties import format_parties, is_advisory, party_clauses, party_of
-from tests.support.fakes import make_passage
+from devkit.fakes import make_passage
 from vectorstore.retrieval import Passage
 
 CORPUS = Path(__file__).resolve().parents[3] / "corpus"

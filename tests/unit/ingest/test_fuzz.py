@@ -30,6 +30,7 @@ from advisor.glossary import load_glossary
 from advisor.injection import is_instruction
 from advisor.numbers import SMALL, figures, known_figures, unsupported_figures
 from advisor.review import load_rubric, signals_in
+from devkit.pdfgen import CJK_FONT, encrypt_pdf, write_docx, write_pdf
 from ingest.chunking import ChunkSpan, chunk_document, join_pages, plan_chunks
 from ingest.errors import (
     CorruptFileError,
@@ -42,7 +43,6 @@ from ingest.loaders import load_document
 from ingest.textcheck import assess_page, screen_document
 from ingest.types import Page, RawDocument, ScreenedDocument
 from tests.support.guards import HANG_S, hang_guard
-from tests.support.pdfgen import CJK_FONT, encrypt_pdf, write_docx, write_pdf
 
 # --------------------------------------------------------------------------------------------
 # Guards and oracles
@@ -129,7 +129,7 @@ ZH_TEXT = (
 
 def _uncompressed_chinese_pdf(path: Path) -> Path:
     """Content streams left uncompressed, so that byte mutations reach the text operators
-    (tests/support/pdfgen.py compresses them)."""
+    (devkit/pdfgen.py compresses them)."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas

@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 A4_MM = (210.0, 297.0)
-ZH_POLICY = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "zh_policy"
+ZH_POLICY = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "zh_policy"
 
 FONT_PACKAGE = "paperang_p2_fonts_cjk"
 _FONT_SUFFIXES = (".ttc", ".ttf", ".otf")

@@ -14,7 +14,7 @@ import pytest
 
 from advisor.model_server import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_TESTDATA = REPO_ROOT.parent / "shared" / "testdata"
 
 __all__ = ["REPO_ROOT", "SHARED_TESTDATA", "free_port", "port_open", "running_server"]
