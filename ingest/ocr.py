@@ -154,22 +154,27 @@ def render_pdf_page(
     path: Path, number: int, *, dpi: int = DEFAULT_DPI, password: str | None = None
 ) -> np.ndarray:
     """Page ``number`` (1-based) of a PDF as an RGB array, at ``dpi`` (less for pages so big
-    that the longest side would pass ``MAX_SIDE_PX``)."""
+    that the longest side would pass ``MAX_SIDE_PX``). Opens the file for this one page; a
+    document's pages are rendered from one open ``PdfDocument`` with :func:`render_page`."""
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(str(path), password=password)
     try:
-        page = pdf[number - 1]
-        try:
-            width_pt, height_pt = page.get_size()
-            scale = min(dpi / 72, MAX_SIDE_PX / max(width_pt, height_pt, 1))
-            bitmap = page.render(scale=scale, grayscale=False)
-            image = np.asarray(bitmap.to_pil().convert("RGB"))
-        finally:
-            page.close()
+        return render_page(pdf, number, dpi=dpi)
     finally:
         pdf.close()
-    return image
+
+
+def render_page(pdf: Any, number: int, *, dpi: int = DEFAULT_DPI) -> np.ndarray:
+    """Page ``number`` (1-based) of an open ``pypdfium2.PdfDocument`` as an RGB array."""
+    page = pdf[number - 1]
+    try:
+        width_pt, height_pt = page.get_size()
+        scale = min(dpi / 72, MAX_SIDE_PX / max(width_pt, height_pt, 1))
+        bitmap = page.render(scale=scale, grayscale=False)
+        return np.asarray(bitmap.to_pil().convert("RGB"))
+    finally:
+        page.close()
 
 
 def ocr_image(engine: OcrEngine, image: np.ndarray, number: int) -> OcrPage:
@@ -406,44 +411,33 @@ class NoTurns:
         pass
 
 
-def pages_to_ocr(path: Path, pages: Sequence[Any], password: str | None) -> list[int]:
-    """Numbers of the pages whose text layer is missing, garbled, or thin on a page that
-    holds an image."""
+def pages_to_ocr(pdf: Any, pages: Sequence[Any]) -> dict[int, str]:
+    """The pages to OCR, each with its text layer's verdict: ``empty``, ``garbled``, or
+    ``ok`` for a thin layer on a page that holds an image. ``pdf`` is the open
+    ``pypdfium2.PdfDocument``."""
     from ingest.textcheck import assess_page
 
-    wanted, thin = [], []
+    wanted: dict[int, str] = {}
     for page in pages:
         if page.number is None:
             continue
         verdict = assess_page(page.text)
         if verdict.status != "ok":
-            wanted.append(page.number)
-        elif verdict.stats.letters < THIN_PAGE_LETTERS:
-            thin.append(page.number)
-    if thin:
-        with_images = set(_pages_with_images(path, thin, password))
-        wanted += [n for n in thin if n in with_images]
-    return sorted(wanted)
+            wanted[page.number] = verdict.status
+        elif verdict.stats.letters < THIN_PAGE_LETTERS and _has_image(pdf, page.number):
+            wanted[page.number] = "ok"
+    return dict(sorted(wanted.items()))
 
 
-def _pages_with_images(path: Path, numbers: list[int], password: str | None) -> list[int]:
-    import pypdfium2 as pdfium
+def _has_image(pdf: Any, number: int) -> bool:
     import pypdfium2.raw as pdfium_c
 
-    found = []
-    pdf = pdfium.PdfDocument(str(path), password=password)
+    page = pdf[number - 1]
     try:
-        for number in numbers:
-            page = pdf[number - 1]
-            try:
-                objects = page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4)
-                if next(iter(objects), None) is not None:
-                    found.append(number)
-            finally:
-                page.close()
+        objects = page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4)
+        return next(iter(objects), None) is not None
     finally:
-        pdf.close()
-    return found
+        page.close()
 
 
 def ocr_document(
@@ -458,33 +452,54 @@ def ocr_document(
     pages recognised from their images. A page OCR reads with too little confidence is left
     out and listed in ``skipped`` with the figure; the text checks then judge every page as
     usual."""
+    import pypdfium2 as pdfium
+
+    from ingest.types import RawDocument
+
+    pdf = pdfium.PdfDocument(str(raw.path), password=password)
+    try:
+        pages, skipped = _ocr_pages(raw, pdf, options, engine, turns or NoTurns())
+    finally:
+        pdf.close()
+    if pages is None:
+        return raw
+    return RawDocument(
+        path=raw.path,
+        pages=pages,
+        page_count=raw.page_count,
+        meta=dict(raw.meta),
+        skipped=skipped,
+        ocr_tried=True,
+    )
+
+
+def _ocr_pages(
+    raw: Any, pdf: Any, options: Any, engine: OcrEngine, turns: PageTurns
+) -> tuple[list[Any] | None, list[Any]]:
+    """The document's pages with OCR text where it was read, and the pages left out; None
+    when no page needs OCR."""
     from ingest.errors import TooLargeError
     from ingest.loaders import normalize_text
     from ingest.textcheck import assess_page, measure_text
-    from ingest.types import Page, RawDocument, SkippedPage
+    from ingest.types import Page, SkippedPage
 
-    numbers = pages_to_ocr(raw.path, raw.pages, password)
-    if not numbers:
-        return raw
-    if len(numbers) > options.max_pages:
+    layers = pages_to_ocr(pdf, raw.pages)
+    if not layers:
+        return None, list(raw.skipped)
+    if len(layers) > options.max_pages:
         raise TooLargeError(
-            f"{raw.path.name}: {len(numbers)} pages need OCR, more than the limit of "
+            f"{raw.path.name}: {len(layers)} pages need OCR, more than the limit of "
             f"{options.max_pages} (ADVISOR_OCR_MAX_PAGES)"
         )
-    turns = turns or NoTurns()
     pages = list(raw.pages)
     where = {page.number: i for i, page in enumerate(pages)}
     skipped = list(raw.skipped)
-    for k, number in enumerate(numbers):
-        turns.before(k, len(numbers), number)
-        image = render_pdf_page(raw.path, number, dpi=options.dpi, password=password)
-        result = ocr_image(engine, image, number)
-        del image
-        turns.after(k, len(numbers), result)
+    for k, (number, layer) in enumerate(layers.items()):
+        turns.before(k, len(layers), number)
+        result = ocr_image(engine, render_page(pdf, number, dpi=options.dpi), number)
+        turns.after(k, len(layers), result)
         old = pages[where[number]]
         text = normalize_text(result.text)
-        old_letters = measure_text(old.text).letters
-        layer = assess_page(old.text).status
         layer_ok = layer == "ok"
         if not text or assess_page(text).status == "empty":
             if layer == "garbled":  # a garbled layer, and nothing readable on the image
@@ -497,7 +512,7 @@ def ocr_document(
                     )
                 )
             continue  # a blank image: the text checks call the page empty
-        if layer_ok and measure_text(text).letters <= old_letters:
+        if layer_ok and measure_text(text).letters <= measure_text(old.text).letters:
             continue  # a thin layer that says as much as the image: used as it is
         if result.confidence < options.min_confidence:
             if layer_ok:
@@ -518,11 +533,4 @@ def ocr_document(
             )
             continue
         pages[where[number]] = Page(number=number, text=text, ocr_confidence=result.confidence)
-    return RawDocument(
-        path=raw.path,
-        pages=pages,
-        page_count=raw.page_count,
-        meta=dict(raw.meta),
-        skipped=skipped,
-        ocr_tried=True,
-    )
+    return pages, skipped

@@ -322,7 +322,7 @@ class IngestPipeline:
             path,
             password=opts.password,
             limits=limits,
-            ocr=opts.ocr if opts.ocr.enabled else None,
+            ocr=opts.ocr,  # the worker OCRs only when it is enabled
             turn=self.compute_turn,
             on_page=on_page,
         )
