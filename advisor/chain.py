@@ -38,9 +38,12 @@ from advisor.extractive import extractive_label
 from advisor.glossary import load_glossary
 from advisor.grounding import check_evidence
 from advisor.injection import is_instruction
+from advisor.labels import label_citations, superseded_note
 from advisor.numbers import english_figures, known_figures, unsupported_figures
 from advisor.parties import PartyClause, format_parties, is_advisory, party_clauses
 from advisor.schemas import Answer
+from advisor.terms import term_lines
+from advisor.terms import warm_up as warm_up_terms
 from ingest.lang import detect_lang
 from prompts import load_prompt, render_prompt
 from textrules import HAN_RUN
@@ -606,6 +609,7 @@ class Advisor:
         for both languages' prompts, where the backend supports it, so that the first
         question waits for neither."""
         self.retriever.warm_up()
+        warm_up_terms()
         warm = getattr(self.llm, "warm_up", None)
         if callable(warm):
             warm(
@@ -688,7 +692,11 @@ class Advisor:
                 rest = beyond_parties(picked, parties)
                 raw = join_sections(format_parties(parties, lang), format_extractive(rest))
             else:
-                raw = join_sections(format_extractive(picked), figure_lines(picked, lang))
+                raw = join_sections(
+                    format_extractive(picked),
+                    figure_lines(picked, lang),
+                    term_lines(picked, standalone, lang),
+                )
             yield TokenEvent(f"{label}\n\n{raw}")
             self._finish(result, raw)
             if not result.refused:
@@ -728,7 +736,9 @@ class Advisor:
             raw = self._one_language(result, "".join(parts))
             by_party = self.config.basis
             parties = self._parties(standalone, standalone_lang, ranked, lang) if by_party else []
-            figures = figure_lines(chosen, lang)
+            figures = join_sections(
+                figure_lines(chosen, lang), term_lines(chosen, standalone, lang)
+            )
             self._finish(result, raw, basis, support, parties, figures)
         result.latency_s = time.perf_counter() - started
         yield FinalEvent(result)
@@ -765,7 +775,7 @@ class Advisor:
         raw = strip_prompt_echo(raw)
         said_no = model_refused(raw, result.lang)
         if said_no and support is not None and not _overrules_model_refusal(support):
-            basis = parties = ()  # the model and a weak support check agree: refuse
+            basis, parties, figures = (), (), ""  # the model and a weak support check agree
         if (said_no or not raw.strip()) and not basis and not parties and not figures:
             result.answer = load_prompt("refusal", result.lang)
             result.refused, result.refusal_reason = True, "model"
@@ -795,4 +805,6 @@ class Advisor:
         text, citations, removed = check_citations(
             raw, result.contexts, support=self.retriever.support_matrix
         )
+        citations = label_citations(citations, result.contexts, self.retriever.document_record)
+        text = join_sections(text, superseded_note(citations, result.lang))
         result.answer, result.citations, result.removed_markers = text, citations, removed

@@ -6,6 +6,7 @@ A citation is a ``Citation`` or its record (``Citation.to_json``, as stored and 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from advisor.schemas import Citation
@@ -13,31 +14,59 @@ from advisor.schemas import Citation
 CitationLike = Citation | Mapping[str, Any]
 
 
-def _fields(c: CitationLike) -> tuple[int, str, int | None, str, bool]:
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    n: int
+    source: str
+    page: int | None
+    quote: str
+    ocr: bool
+    label: str
+    status: str
+
+
+def _fields(c: CitationLike) -> _Fields:
     if isinstance(c, Citation):
-        return c.n, c.source, c.page, c.quote, c.ocr
-    return (
+        return _Fields(c.n, c.source, c.page, c.quote, c.ocr, c.label, c.status)
+    return _Fields(
         int(c["n"]),
         str(c["source"]),
         c.get("page"),
         str(c.get("quote", "")),
         bool(c.get("ocr", False)),
+        str(c.get("label") or ""),
+        str(c.get("status") or "unknown"),
     )
 
 
-def source_label(n: int, source: str, page: int | None, *, ocr: bool = False) -> str:
+#: next to a citation into a superseded version
+SUPERSEDED_MARK = "（已被取代 superseded）"
+
+
+def source_label(
+    n: int,
+    source: str,
+    page: int | None,
+    *,
+    ocr: bool = False,
+    label: str = "",
+    status: str = "unknown",
+) -> str:
     """``[n] source p.X`` for a cited or a retrieved passage (no page for a file without
-    pages), ``p.X (OCR)`` for a page read with OCR."""
+    pages), ``p.X (OCR)`` for a page read with OCR. A citation with a label (a law's title,
+    version and article) shows the label instead of the file name, and a superseded
+    version is marked as such."""
     where = f" p.{page}" if page else ""
-    return f"[{n}] {source}{where}" + (" (OCR)" if ocr else "")
+    mark = SUPERSEDED_MARK if status == "superseded" else ""
+    return f"[{n}] {label or source}{where}" + (" (OCR)" if ocr else "") + mark
 
 
 def cite_label(c: CitationLike) -> str:
-    """``[n] source p.X`` (``p.X (OCR)``)."""
-    n, source, page, _, ocr = _fields(c)
-    return source_label(n, source, page, ocr=ocr)
+    """``[n] label-or-source p.X`` (``p.X (OCR)``, superseded marked)."""
+    f = _fields(c)
+    return source_label(f.n, f.source, f.page, ocr=f.ocr, label=f.label, status=f.status)
 
 
 def cite_line(c: CitationLike) -> str:
     """``[n] source p.X: “quote”``."""
-    return f"{cite_label(c)}: “{_fields(c)[3]}”"
+    return f"{cite_label(c)}: “{_fields(c).quote}”"

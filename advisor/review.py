@@ -311,7 +311,7 @@ class ReviewReport:
                     ],
                     int(d.get("signals_found", 0)),
                     d.get("recommendation", ""),
-                    [Citation(**c) for c in d.get("citations", [])],
+                    [Citation.from_json(c) for c in d.get("citations", [])],
                 )
             )
         return cls(

@@ -17,6 +17,11 @@ class Citation:
     quote: str  # text copied from that chunk
     #: the page's text was read with OCR (a scan): shown as "OCR" next to the page
     ocr: bool = False
+    #: how to cite it: "《中华人民共和国职业教育法》（2022年修订）第二十四条" ("" without a
+    #: title), its article ("第二十四条" or None) and the document's status (advisor/labels.py)
+    label: str = ""
+    article: str | None = None
+    status: str = "unknown"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -26,7 +31,25 @@ class Citation:
             "chunk_id": self.chunk_id,
             "quote": self.quote,
             "ocr": self.ocr,
+            "label": self.label or None,
+            "article": self.article,
+            "status": self.status,
         }
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> Citation:
+        """The citation of a stored record (``to_json``; older records lack the labels)."""
+        return cls(
+            n=int(record["n"]),
+            source=str(record["source"]),
+            page=record.get("page"),
+            chunk_id=str(record.get("chunk_id", "")),
+            quote=str(record.get("quote", "")),
+            ocr=bool(record.get("ocr", False)),
+            label=str(record.get("label") or ""),
+            article=record.get("article"),
+            status=str(record.get("status") or "unknown"),
+        )
 
 
 @dataclass(slots=True)

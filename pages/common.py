@@ -89,7 +89,8 @@ def render_sources(record: dict[str, Any]) -> None:
     for c in record.get("citations", []):
         # the last two levels of the section path say enough ("第四章 … > 第四十条")
         section = " > ".join(contexts.get(c["n"], {}).get("section", "").split(" > ")[-2:])
-        label = cite_label(c) + (f" · {section}" if section else "")
+        # a label already names the article ("《…》（2022年修订）第二十四条")
+        label = cite_label(c) + (f" · {section}" if section and not c.get("label") else "")
         with st.expander(label):
             st.markdown(f"> {c['quote']}")
 

@@ -16,7 +16,7 @@ document through the glossary's Chinese terms for its words (``translated_terms`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from textrules import HAN, HAN_CHAR
 
@@ -113,11 +113,22 @@ _CURRENT = re.compile(
 )
 
 
-def prefer_version(query: str, found: set[str], labels: Mapping[str, str]) -> set[str]:
+def names_a_year(query: str, label: str) -> bool:
+    """Whether ``query`` names a year that ``label`` (a version's file name or title) has."""
+    return bool(set(_YEAR.findall(query)) & set(_YEAR.findall(label)))
+
+
+def prefer_version(
+    query: str,
+    found: set[str],
+    labels: Mapping[str, str],
+    superseded: Collection[str] = (),
+) -> set[str]:
     """Of several versions of one named document (labels: doc id -> its file name or title,
     which carry the version's date, e.g. 职业教育法(1996-05-15)), the one the question asks
     for: the version of a year it names ("1996年版…"), the latest when it asks for the one in
-    force ("现行…", "as currently in force"); all of them otherwise."""
+    force ("现行…", "as currently in force"); otherwise the versions not ``superseded`` (the
+    catalogue's status, ``KnowledgeBase.link_versions``), or all when that leaves none."""
     if len(found) < 2:
         return found
     groups: dict[str, set[str]] = {}
@@ -135,5 +146,6 @@ def prefer_version(query: str, found: set[str], labels: Mapping[str, str]) -> se
         if _CURRENT.search(query) and all(dated.values()):
             # "现行…跟1996年版相比": the one in force, and the year's as well
             chosen.add(max(versions, key=lambda d: max(dated[d])))
-        kept |= chosen or versions
+        in_force = {d for d in versions if d not in superseded}
+        kept |= chosen or in_force or versions
     return kept

@@ -21,8 +21,8 @@ from vectorstore.dense import DenseIndex
 from vectorstore.embeddings import EMBEDDING_DIM, E5Embeddings
 from vectorstore.gate import compute_gate
 from vectorstore.keyword import KeywordIndex
-from vectorstore.names import document_names, named_documents, prefer_version
-from vectorstore.store import KnowledgeBase
+from vectorstore.names import document_names, named_documents, names_a_year, prefer_version
+from vectorstore.store import DocumentRecord, KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,10 @@ LANGS = ("zh", "en")
 #: demoted to DEMOTED_LANGUAGE_WEIGHT (see ``HybridRetriever.retrieve``)
 LANGUAGE_MARGIN = 0.03
 DEMOTED_LANGUAGE_WEIGHT = 0.5
+#: a passage of a superseded version weighs this much in the ranking, unless the question
+#: names that version's year: retrieval prefers the version in force (and leaves the old one
+#: out when passages of the version in force are candidates too)
+SUPERSEDED_WEIGHT = 0.5
 #: a question's similarity to passages in the other language runs ~0.1 below what the same
 #: content scores in its own language (multilingual-e5-small, measured on the eval set)
 CROSS_LANGUAGE_OFFSET = 0.1
@@ -53,6 +57,8 @@ class Passage:
     page_breaks: tuple[tuple[int, int], ...] = ()
     #: pages of this chunk whose text was read with OCR
     ocr_pages: frozenset[int] = frozenset()
+    #: the document the chunk belongs to (its catalogue record: title, version, status)
+    doc_id: str = ""
 
     def page_at(self, offset: int) -> int | None:
         """The page of the character at ``offset`` in ``text``."""
@@ -78,6 +84,7 @@ class Passage:
             ocr_pages=frozenset(
                 int(n) for n in str(meta.get("ocr_pages", "")).split(",") if n.isdigit()
             ),
+            doc_id=str(meta.get("doc_id", "")),
         )
 
 
@@ -165,6 +172,12 @@ class SearchableKB:
             return self._names, self._sources
 
 
+def superseded_of(source: SearchableKB, docs: Collection[str]) -> set[str]:
+    """Of ``docs``, those the catalogue marks superseded."""
+    records = source.kb.get_documents(docs)
+    return {d for d, r in records.items() if r.status == "superseded"}
+
+
 _SHINGLE_CLEAN = re.compile(r"\s+")
 
 
@@ -214,6 +227,14 @@ class HybridRetriever:
         self.per_list_k = per_list_k
         self.rrf_k = rrf_k
         self.dedupe_threshold = dedupe_threshold
+
+    def document_record(self, kb: str, doc_id: str) -> DocumentRecord | None:
+        """The catalogue record of a passage's document (its title, version and status as
+        they are now), or None when it is gone."""
+        for source in self.sources:
+            if source.kb.name == kb:
+                return source.kb.get_document(doc_id)
+        return None
 
     def warm_up(self) -> None:
         """Build what the first search would wait for: each knowledge base's keyword index
@@ -277,7 +298,8 @@ class HybridRetriever:
             docs = named_documents(query, source.document_names(), translated_terms)
             if len(docs) > 1:
                 sources = source.document_sources()
-                docs = prefer_version(query, docs, {d: sources.get(d, "") for d in docs})
+                labels = {d: sources.get(d, "") for d in docs}
+                docs = prefer_version(query, docs, labels, superseded_of(source, docs))
             if docs:
                 # the named documents' own ranked lists, so that their best passages are
                 # candidates even where other documents fill every general list
@@ -320,10 +342,18 @@ class HybridRetriever:
                     cand.keyword = max(cand.keyword or 0.0, score)
 
         weights = self._language_weights(best, query_lang, other)
+        old = self._superseded(candidates.values(), query)
         for cand in candidates.values():
             cand.fused = weights.get(cand.passage.lang, 1.0) * sum(
                 1.0 / (self.rrf_k + rank) for rank in cand.ranks.values()
             )
+            if (cand.passage.kb, cand.passage.doc_id) in old:
+                cand.fused *= SUPERSEDED_WEIGHT
+        candidates = {
+            chunk_id: cand
+            for chunk_id, cand in candidates.items()
+            if not old.get((cand.passage.kb, cand.passage.doc_id), False)
+        }
         # The documents the question names come first: up to k - 1 of their passages, so
         # that one other passage (a related regulation) may still be seen.
         ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
@@ -333,6 +363,26 @@ class HybridRetriever:
             )
             ranked = first + [c for c in ranked if c not in first]
         return self._dedupe_and_number(ranked, k)
+
+    def _superseded(
+        self, candidates: Iterable[_Candidate], query: str
+    ) -> dict[tuple[str, str], bool]:
+        """(kb, doc id) of the candidates' documents that a newer version has superseded,
+        unless the question names that version's year ("1996年的职业教育法…"); True where the
+        version in force is among the candidates too (the old one then makes way for it)."""
+        wanted: dict[str, set[str]] = {}
+        for cand in candidates:
+            wanted.setdefault(cand.passage.kb, set()).add(cand.passage.doc_id)
+        old: dict[tuple[str, str], bool] = {}
+        for source in self.sources:
+            docs = wanted.get(source.kb.name)
+            if not docs:
+                continue
+            for doc_id, record in source.kb.get_documents(docs).items():
+                label = f"{record.source} {record.title} {record.revised} {record.adopted}"
+                if record.status == "superseded" and not names_a_year(query, label):
+                    old[(source.kb.name, doc_id)] = record.superseded_by in docs
+        return old
 
     @staticmethod
     def _language_weights(

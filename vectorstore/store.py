@@ -297,6 +297,15 @@ class KnowledgeBase:
         records = [self._record_from_meta(m) for m in self._raw_records() if m.get("sha256")]
         return sorted(records, key=lambda r: r.source.lower())
 
+    def get_documents(self, doc_ids: Iterable[str]) -> dict[str, DocumentRecord]:
+        """The committed records of ``doc_ids`` (one catalogue read), by doc id."""
+        ids = sorted(set(doc_ids))
+        if not ids:
+            return {}
+        got = self._catalog.get(ids=ids, include=["metadatas"])
+        records = [self._record_from_meta(dict(m)) for m in got["metadatas"] or []]
+        return {r.doc_id: r for r in records if r.sha256}
+
     def get_document(self, source_or_id: str) -> DocumentRecord | None:
         for doc_id in (source_or_id, doc_id_for(source_or_id)):
             got = self._catalog.get(ids=[doc_id], include=["metadatas"])

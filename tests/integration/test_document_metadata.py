@@ -105,3 +105,52 @@ def test_versions_of_one_title_are_linked_and_the_latest_is_current(tmp_path, ca
     assert main(["kb", "docs", "--json"]) == 0
     [left] = json.loads(capsys.readouterr().out)
     assert (left["status"], left["superseded_by"]) == ("current", None)
+
+
+FUND_NEW = "第三条 校企合作专项资金每年不少于一千万元，用于奖励接收学生实习的企业。\n"
+FUND_OLD = "第三条 校企合作专项资金每年不少于五百万元，用于补助建设实训基地。\n"
+
+
+def ask_json(capsys: pytest.CaptureFixture[str], question: str) -> dict:
+    assert main(["ask", question, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_answers_cite_the_version_in_force_with_labels_and_mark_a_superseded_one(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVISOR_LLM", "extractive")  # the bundled model's turn is elsewhere
+    new = tmp_path / "某某市校企合作促进条例(2023-10-27).md"
+    old = tmp_path / "某某市校企合作促进条例(2019-06-28).md"
+    new.write_text(LAW + "\n" + FUND_NEW, encoding="utf-8")
+    old.write_text(OLD_VERSION + "\n" + FUND_OLD, encoding="utf-8")
+    assert main(["ingest", str(old), str(new)]) == 0
+    capsys.readouterr()
+
+    # no year named: the version in force answers, cited by title, version and article
+    record = ask_json(capsys, "某某市校企合作促进条例规定的校企合作专项资金每年不少于多少？")
+    assert not record["refused"], record["answer"]
+    first = record["citations"][0]
+    assert first["source"] == new.name, record["citations"]
+    assert first["label"] == "《某某市校企合作促进条例》（2023年修订）第三条"
+    assert (first["article"], first["status"]) == ("第三条", "current")
+    assert "一千万元" in record["answer"] and "取代" not in record["answer"]
+    # every cited article is the one its quote comes from
+    for c in record["citations"]:
+        assert c["article"] is None or c["label"].endswith(c["article"])
+
+    # the old version's year named: the old text answers, and the answer says it is superseded
+    record = ask_json(capsys, "2019年的某某市校企合作促进条例规定专项资金每年不少于多少？")
+    olds = [c for c in record["citations"] if c["source"] == old.name]
+    assert olds and all(c["status"] == "superseded" for c in olds), record["citations"]
+    fund = [c for c in olds if c["article"] == "第三条"]
+    assert [c["label"] for c in fund] == ["《某某市校企合作促进条例》（2019年）第三条"]
+    assert "五百万元" in fund[0]["quote"] and "五百万元" in record["answer"]
+    refs = "".join(f"[{c['n']}]" for c in record["citations"] if c["status"] == "superseded")
+    assert f"{refs} 引自已被新版本取代的文本" in record["answer"]
+
+    # the plain-text answer shows the label and the mark next to the citation
+    assert main(["ask", "2019年的某某市校企合作促进条例规定专项资金每年不少于多少？"]) == 0
+    shown = capsys.readouterr().out
+    assert "《某某市校企合作促进条例》（2019年）第三条" in shown
+    assert "已被取代 superseded" in shown
