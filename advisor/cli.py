@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
@@ -24,6 +24,9 @@ from advisor.settings import Settings
 from ingest.metadata import EDITABLE as EDITABLE_META
 from ingest.pipeline import FileOutcome, IngestReport
 from ingest.types import KINDS
+
+if TYPE_CHECKING:
+    from advisor.scope import Scope
 
 log = logging.getLogger("advisor")
 
@@ -170,6 +173,7 @@ def _build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--kb")
     ask.add_argument("--json", action="store_true", help="print one contract record as JSON")
     ask.add_argument("--kind", action="append", choices=KINDS, help="only these kinds")
+    add_scope_arguments(ask)
 
     batch = sub.add_parser("batch", help="answer a file of questions")
     batch.add_argument("questions", type=Path, metavar="QUESTIONS_FILE")
@@ -183,6 +187,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a college plan to answer from (indexed privately, then removed)",
     )
+    add_scope_arguments(batch)
 
     review = sub.add_parser("review", help="grade a college plan against the rubric")
     review.add_argument("plan", type=Path, metavar="PLAN_FILE")
@@ -357,12 +362,41 @@ def _print_answer_sources(answer: Any) -> None:
         print(f"  {cite_line(c)}")
 
 
+def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
+    """--level, --region, --current-only, --since, --until (``advisor.scope``)."""
+    from ingest.metadata import LEVELS
+
+    parser.add_argument(
+        "--level", action="append", choices=LEVELS, help="only documents of these levels"
+    )
+    parser.add_argument(
+        "--region", action="append", help="only documents of a region containing this name"
+    )
+    parser.add_argument("--current-only", action="store_true", help="leave out superseded versions")
+    parser.add_argument(
+        "--since", metavar="DATE", help="only documents dated on/after (YYYY[-MM[-DD]])"
+    )
+    parser.add_argument("--until", metavar="DATE", help="only documents dated on/before")
+
+
+def scope_of(args: argparse.Namespace) -> Scope:
+    from advisor.scope import Scope
+
+    return Scope(
+        levels=tuple(args.level or ()),
+        regions=tuple(args.region or ()),
+        kinds=tuple(getattr(args, "kind", None) or ()),
+        current_only=args.current_only,
+        since=args.since or "",
+        until=args.until or "",
+    )
+
+
 def _cmd_ask(args: argparse.Namespace, service: AdvisorService) -> int:
     from advisor.chain import FinalEvent, SourcesEvent, StatusEvent, TokenEvent
-    from vectorstore.retrieval import RetrievalFilter
 
     advisor = service.advisor()
-    flt = RetrievalFilter(kinds=args.kind)
+    flt = service.retrieval_filter(scope_of(args))
     if args.json:
         answer = advisor.answer(args.question, flt=flt)
         print(json.dumps(answer.to_record(None), ensure_ascii=False, indent=1))
@@ -410,6 +444,7 @@ def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
             raise InputFileError(f"plan not indexed: no such file {plan}")
     from tqdm import tqdm
 
+    flt = service.retrieval_filter(scope_of(args))
     journal = BatchJournal(args.out, items, args.plan)
     done = journal.completed(items)
     if done:
@@ -432,7 +467,7 @@ def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
             journal.append(record)
             bar.update(1)
 
-        records = done + run_batch(advisor, items[len(done) :], on_record=on_record)
+        records = done + run_batch(advisor, items[len(done) :], flt=flt, on_record=on_record)
         bar.close()
     write_results(records, args.out)
     journal.finish()

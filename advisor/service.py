@@ -22,7 +22,7 @@ from advisor.settings import Settings
 from ingest.pipeline import IngestOptions, IngestPipeline, IngestProgress, IngestReport
 from ingest.types import OcrOptions
 from vectorstore.gate import compute_gate
-from vectorstore.retrieval import HybridRetriever, SearchableKB
+from vectorstore.retrieval import HybridRetriever, RetrievalFilter, SearchableKB
 from vectorstore.store import (
     DocumentRecord,
     KnowledgeBase,
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from advisor.accounts import AccountStore
     from advisor.chain import Advisor
     from advisor.conversations import ConversationStore
+    from advisor.scope import Scope
     from advisor.starters import Starter
     from advisor.workspace import JobStore, Workspace
     from vectorstore.embeddings import E5Embeddings
@@ -162,6 +163,24 @@ class AdvisorService:
                 knowledge_base.link_versions()
                 record = knowledge_base.get_document(record.doc_id) or record
             return record
+
+    def retrieval_filter(
+        self, scope: Scope | None = None, kb: str | None = None
+    ) -> RetrievalFilter:
+        """The retrieval filter of a scope (``advisor.scope``): its kinds as a chunk filter,
+        and, when it restricts by level, region, status or date, the documents of ``kb``
+        whose records match (other knowledge bases searched with it, a batch's plans, are
+        searched whole). A scope no document matches is a ConfigError."""
+        from advisor.scope import select
+
+        if scope is None:
+            return RetrievalFilter()
+        kinds = list(scope.kinds) or None
+        if not scope.restricts:
+            return RetrievalFilter(kinds=kinds)
+        name = kb or self.settings.kb
+        docs = select(self.list_documents(name), scope, name)
+        return RetrievalFilter(kinds=kinds, docs={name: docs})
 
     def ingest_options(self, **overrides: object) -> IngestOptions:
         s = self.settings

@@ -3,6 +3,7 @@ delete, start new); thumbs up/down with a comment per answer; export to Markdown
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
@@ -10,8 +11,11 @@ import streamlit as st
 from advisor.chain import FinalEvent, SourcesEvent, StatusEvent, TokenEvent
 from advisor.errors import AdvisorError
 from advisor.reports import source_label
+from advisor.scope import Scope
+from ingest.metadata import LEVELS
 from pages.common import (
     DOCX_MIME,
+    LEVEL_LABELS,
     get_service,
     render_sources,
     session_advisor,
@@ -57,6 +61,18 @@ with st.sidebar:
         ):
             st.session_state["conversation_id"] = conversation.id
             st.rerun()
+    with st.expander("检索范围 Scope"):
+        # which documents answers come from (advisor/scope.py): by the catalogue's metadata
+        scope_levels = st.multiselect(
+            "层级 Level", LEVELS, key="scope_levels", format_func=lambda v: LEVEL_LABELS[v]
+        )
+        scope_region = st.text_input("地区 Region (如 宁波, 浙江)", key="scope_region")
+        scope_current = st.checkbox("只用现行版本 Current versions only", key="scope_current")
+    scope = Scope(
+        levels=tuple(scope_levels),
+        regions=tuple(r.strip() for r in re.split(r"[,，、\s]+", scope_region) if r.strip()),
+        current_only=scope_current,
+    )
     current = store.get(conversation_id, owner)
     with st.expander("管理当前对话 Manage this conversation"):
         title = st.text_input("标题 Title", value=current.title, key=f"title_{conversation_id}")
@@ -206,7 +222,7 @@ if question and question.strip():
 
         def tokens() -> Any:
             global final
-            for event in advisor.stream(question, history):
+            for event in advisor.stream(question, history, flt=flt):
                 if isinstance(event, StatusEvent):
                     status.caption(STAGES.get(event.stage, event.stage))
                 elif isinstance(event, SourcesEvent):
@@ -218,6 +234,7 @@ if question and question.strip():
 
         try:
             advisor = session_advisor(service)
+            flt = service.retrieval_filter(scope)
             streamed = st.write_stream(tokens())
             status.empty()
         except (AdvisorError, ValueError) as exc:

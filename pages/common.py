@@ -38,6 +38,16 @@ def get_service() -> AdvisorService:
     return AdvisorService()
 
 
+#: a document's level (ingest/metadata.py LEVELS) as the pages show it
+LEVEL_LABELS = {
+    "national": "国家 national",
+    "provincial": "省级 provincial",
+    "municipal": "市级 municipal",
+    "college": "学校 college",
+    "other": "其他 other",
+}
+
+
 def session_backend(service: AdvisorService) -> str:
     return str(st.session_state.get("backend", service.settings.llm))
 

@@ -12,6 +12,7 @@ from advisor.errors import AdvisorError
 from ingest.metadata import LEVELS
 from ingest.types import KINDS
 from pages.common import (
+    LEVEL_LABELS,
     StreamlitIngestProgress,
     get_service,
     is_admin,
@@ -22,13 +23,6 @@ from pages.common import (
 )
 from vectorstore.store import ocr_page_list
 
-LEVEL_LABELS = {
-    "national": "国家 national",
-    "provincial": "省级 provincial",
-    "municipal": "市级 municipal",
-    "college": "学校 college",
-    "other": "其他 other",
-}
 STATUS_LABELS = {"current": "现行 current", "superseded": "已被取代 superseded", "unknown": "?"}
 KIND_LABELS = {
     "policy": "政策法规 policy",

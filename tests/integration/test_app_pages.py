@@ -455,3 +455,27 @@ def test_plans_and_results_are_private_to_their_user(accounts_service, tmp_path)
         [m.value for m in li.markdown] + [str(d.value) for d in li.dataframe] + li.caption.values
     )
     assert "王老师" not in shown and "秘密问题" not in shown and "wang_plan" not in shown
+
+
+def test_chat_sidebar_scope_limits_the_documents_answers_come_from(app_service, tmp_path) -> None:
+    """The sidebar's scope: with level "municipal", the answer comes from the municipal
+    regulation only; a scope no document matches is a clear error, not an empty answer."""
+    city = tmp_path / "宁波市校企合作促进条例(2011-03-01).md"
+    city.write_text(
+        "# 宁波市职业教育校企合作促进条例\n\n2011年1月1日宁波市人民代表大会常务委员会通过\n\n"
+        "<!-- INFO END -->\n\n第十条 订单班的企业应当与学校共同制定人才培养方案。\n",
+        encoding="utf-8",
+    )
+    assert app_service.ingest([city]).ok
+    app_service.use_chat_model(None, "extractive (no LLM)")
+    app = start()
+    app.multiselect(key="scope_levels").set_value(["municipal"]).run()
+    app.chat_input[0].set_value("订单班里企业做什么？").run()
+    assert not app.exception, app.exception
+    labels = [e.label for e in app.expander if e.label.startswith("[")]
+    assert labels and all("宁波市职业教育校企合作促进条例" in label for label in labels), labels
+
+    app.multiselect(key="scope_levels").set_value(["national"]).run()
+    app.chat_input[0].set_value("订单班里企业做什么？").run()
+    assert not app.exception, app.exception
+    assert any("no document of knowledge base" in e.value for e in app.error), app.error

@@ -154,3 +154,57 @@ def test_answers_cite_the_version_in_force_with_labels_and_mark_a_superseded_one
     shown = capsys.readouterr().out
     assert "《某某市校企合作促进条例》（2019年）第三条" in shown
     assert "已被取代 superseded" in shown
+
+
+NATIONAL = """# 中华人民共和国校企合作示范法
+
+2020年5月1日第十三届全国人民代表大会常务委员会第十八次会议通过
+
+<!-- INFO END -->
+
+第三条 国家设立校企合作专项资金，每年不少于十亿元，用于支持产教融合型企业。
+"""
+
+
+def test_scope_by_level_region_status_and_date_on_ask_and_batch(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVISOR_LLM", "extractive")
+    new = tmp_path / "某某市校企合作促进条例(2023-10-27).md"
+    old = tmp_path / "某某市校企合作促进条例(2019-06-28).md"
+    national = tmp_path / "校企合作示范法(2020-05-01).md"
+    new.write_text(LAW + "\n" + FUND_NEW, encoding="utf-8")
+    old.write_text(OLD_VERSION + "\n" + FUND_OLD, encoding="utf-8")
+    national.write_text(NATIONAL, encoding="utf-8")
+    assert main(["ingest", str(old), str(new), str(national)]) == 0
+    capsys.readouterr()
+    question = "校企合作专项资金每年不少于多少？"
+
+    def sources(*scope: str) -> set[str]:
+        assert main(["ask", question, "--json", *scope]) == 0
+        record = json.loads(capsys.readouterr().out)
+        return {c["source"] for c in record["citations"]}
+
+    assert sources("--level", "national") == {national.name}
+    assert sources("--level", "municipal", "--region", "某某") <= {new.name, old.name}
+    # the 2019 version is superseded: named by its year it answers, unless current only
+    year = "2019年的某某市校企合作促进条例规定专项资金每年不少于多少？"
+    assert main(["ask", year, "--json", "--current-only"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert old.name not in {c["source"] for c in record["citations"]}
+    assert sources("--until", "2020-12-31", "--level", "municipal") == {old.name}
+    assert sources("--since", "2021") <= {new.name}
+
+    # nothing matches: a usage error that says what was asked for
+    assert main(["ask", question, "--region", "上海"]) == 2
+    assert "no document of knowledge base" in capsys.readouterr().err
+
+    # batch takes the same scope
+    questions = tmp_path / "q.txt"
+    questions.write_text(question + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["batch", str(questions), "--out", str(out), "--level", "national"]) == 0
+    capsys.readouterr()
+    [answer] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert {c["source"] for c in answer["citations"]} == {national.name}
+    assert "十亿元" in answer["answer"]
