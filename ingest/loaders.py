@@ -23,6 +23,7 @@ from ingest.errors import (
     TooLargeError,
     UnsupportedFormatError,
 )
+from ingest.metadata import EDITABLE as META_EDITABLE
 from ingest.types import SUPPORTED_SUFFIXES, LoadLimits, Page, RawDocument
 from textrules import CJK, HAN, KANA, ZH_NUMERAL
 
@@ -423,7 +424,9 @@ def _load_md(path: Path, password: str | None, limits: LoadLimits) -> RawDocumen
     )
 
 
-FRONT_MATTER_KEYS: tuple[str, ...] = ("title", "kind", "lang", "sources")
+#: the corpus's own keys, the document metadata an author may set (``ingest.metadata``: level,
+#: region, dates, 文号…) and ``summary`` (the document summarises others)
+FRONT_MATTER_KEYS: tuple[str, ...] = ("title", "kind", "lang", "sources", *META_EDITABLE, "summary")
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(?P<block>.*?)^---[ \t]*$\n?", re.S | re.M)
 _KEY_LINE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(?P<value>.*))?$")
 _LIST_ITEM = re.compile(r"^[ \t]*-[ \t]+(?P<item>.*)$")

@@ -14,6 +14,10 @@ Sources, first found wins per field:
   "自2022年5月1日起施行";
 * the title and the file name.
 
+A summary of other documents (front matter ``summary: true``: the starter corpus's policy
+landscape) takes none of the 文号, dates or level it mentions: it is not those documents, and
+its citations are never labelled as their official text.
+
 The level and region follow from the title and issuer: 中华人民共和国…, 全国人大, 国务院 and its
 ministries are national; a province, autonomous region or one of the four municipalities
 directly under the central government is provincial; another 市 is municipal; a college's own
@@ -142,14 +146,19 @@ def extract_metadata(
             doc.effective = date
     doc.issuer = _issuer(adopted_body)
     head = text_head[:800]
-    number = _DOC_NUMBER.search(head)
+    # a summary of other documents (front matter "summary: true", the starter corpus's policy
+    # landscape) mentions their 文号 and dates: none of them is its own
+    summary = (meta.get("summary") or "").strip().lower() in ("true", "yes", "1")
+    number = None if summary else _DOC_NUMBER.search(head)
     if number:
         doc.doc_number = re.sub(r"\s+", "", number.group())
-    if doc.effective is None:
+    if doc.effective is None and not summary:
         starts = _EFFECTIVE.search(text_head)
         if starts:
             doc.effective = f"{int(starts[1]):04d}-{int(starts[2]):02d}-{int(starts[3]):02d}"
-    doc.level, doc.region = _level_and_region(doc.title, doc.issuer, kind)
+    doc.level, doc.region = (
+        ("other", "") if summary else _level_and_region(doc.title, doc.issuer, kind)
+    )
     for key in EDITABLE:  # front matter wins: its author meant it
         value = (meta.get(key) or "").strip()
         if value and key != "title":

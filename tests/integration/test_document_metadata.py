@@ -208,3 +208,18 @@ def test_scope_by_level_region_status_and_date_on_ask_and_batch(
     [answer] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert {c["source"] for c in answer["citations"]} == {national.name}
     assert "十亿元" in answer["answer"]
+
+
+def test_the_starter_policy_summary_is_never_labelled_as_the_official_text(
+    capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVISOR_LLM", "extractive")
+    summary = Path(__file__).resolve().parents[2] / "corpus" / "policy_landscape_zh.md"
+    assert main(["ingest", str(summary)]) == 0
+    capsys.readouterr()
+    record = docs_json(capsys)
+    assert (record["kind"], record["level"], record["doc_number"]) == ("other", "other", None)
+    assert record["adopted"] is None and record["revised"] is None
+    answer = ask_json(capsys, "深化产教融合的若干意见是哪一年印发的？")
+    assert answer["citations"], answer["answer"]
+    assert all(c["label"] is None for c in answer["citations"]), answer["citations"]

@@ -10,6 +10,7 @@ from ingest.loaders import load_document
 from ingest.metadata import check_fields, extract_metadata
 
 ZH_POLICY = Path(__file__).resolve().parents[4] / "shared" / "testdata" / "zh_policy"
+REPO = Path(__file__).resolve().parents[3]
 
 
 def meta_of(history: str, title: str, *, text: str = "", stem: str = "x", kind: str = "policy"):
@@ -121,3 +122,48 @@ def test_every_law_of_the_shared_corpus_is_described_right() -> None:
         )
         found[doc.title] = (doc.level, doc.region, doc.adopted, doc.revised)
     assert found == EXPECTED
+
+
+def test_a_summary_of_other_documents_takes_none_of_their_numbers_or_dates() -> None:
+    """The starter corpus's policy landscape summarises national policies: it mentions their
+    文号 and dates, but it is not any of them (``summary: true`` in its front matter)."""
+    head = "《国务院办公厅关于深化产教融合的若干意见》（国办发〔2017〕95号）自2017年12月5日起施行。"
+    summary = extract_metadata(
+        title="产教融合的国家政策脉络",
+        meta={"summary": "true", "kind": "other"},
+        text_head=head,
+        file_stem="policy_landscape_zh",
+        kind="other",
+    )
+    assert not summary.doc_number and not summary.effective and summary.level == "other"
+    notice = extract_metadata(
+        title="关于深化产教融合的若干意见", meta={}, text_head=head, file_stem="n", kind="other"
+    )
+    assert notice.doc_number == "国办发〔2017〕95号"  # without the flag, the text's own
+
+
+def test_the_starter_corpus_policy_landscape_is_marked_as_a_summary() -> None:
+    from ingest.loaders import split_front_matter
+
+    for lang in ("zh", "en"):
+        path = REPO / "corpus" / f"policy_landscape_{lang}.md"
+        meta, _ = split_front_matter(path.read_text(encoding="utf-8"))
+        assert meta["summary"] == "true" and meta["kind"] == "other"
+
+
+def test_front_matter_metadata_reaches_the_record(tmp_path: Path) -> None:
+    """Front matter's level, region and dates are read by the loader and win over the text."""
+    doc = tmp_path / "note.md"
+    doc.write_text(
+        "---\ntitle: 某学院实习管理办法\nlevel: college\nregion: 浙江省宁波市\n"
+        "adopted: 2024-03-01\n---\n\n# 某学院实习管理办法\n\n第一条 为规范学生实习，制定本办法。\n",
+        encoding="utf-8",
+    )
+    from ingest.loaders import split_front_matter
+
+    meta, _ = split_front_matter(doc.read_text(encoding="utf-8"))
+    assert (meta["level"], meta["region"], meta["adopted"]) == (
+        "college",
+        "浙江省宁波市",
+        "2024-03-01",
+    )
