@@ -13,6 +13,7 @@ navigation = st.navigation(
     [
         st.Page("pages/chat.py", title="咨询 Chat", icon="💬", default=True),
         st.Page("pages/knowledge_base.py", title="知识库 Knowledge base", icon="📚"),
+        st.Page("pages/compare.py", title="对比 Compare", icon="⚖️"),
         st.Page("pages/batch.py", title="批量与评审 Batch & review", icon="📋"),
         st.Page("pages/settings.py", title="状态与设置 Settings", icon="⚙️"),
     ]

@@ -189,6 +189,19 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add_scope_arguments(batch)
 
+    comparing = sub.add_parser("compare", help="one question across documents, side by side")
+    comparing.add_argument("question", metavar="QUESTION")
+    comparing.add_argument(
+        "--doc",
+        action="append",
+        default=[],
+        metavar="DOC",
+        help="a document to compare (file name or doc_id; default: those the question names)",
+    )
+    comparing.add_argument("--kb")
+    comparing.add_argument("--out", type=Path, metavar="FILE", help=".md .xlsx .docx or .json")
+    comparing.add_argument("--json", action="store_true", help="print the table as JSON")
+
     review = sub.add_parser("review", help="grade a college plan against the rubric")
     review.add_argument("plan", type=Path, metavar="PLAN_FILE")
     review.add_argument("--out", type=Path, required=True, metavar="REPORT_FILE")
@@ -477,6 +490,22 @@ def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
     return 1 if failed else 0
 
 
+def _cmd_compare(args: argparse.Namespace, service: AdvisorService) -> int:
+    from advisor.compare import COMPARE_SUFFIXES
+
+    if args.out is not None and args.out.suffix.lower() not in COMPARE_SUFFIXES:
+        raise ConfigError(f"--out must end in one of {' '.join(COMPARE_SUFFIXES)}")
+    table = service.compare(args.question, args.doc, args.kb)
+    if args.out is not None:
+        table.write(args.out)
+        print(f"{len(table.columns)} documents x {len(table.aspects)} aspects -> {args.out}")
+    elif args.json:
+        print(json.dumps(table.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(table.to_markdown())
+    return 0
+
+
 def _cmd_review(args: argparse.Namespace, service: AdvisorService) -> int:
     from tqdm import tqdm
 
@@ -647,6 +676,7 @@ def main(argv: Sequence[str] | None = None, *, service: AdvisorService | None = 
         "ask": _cmd_ask,
         "batch": _cmd_batch,
         "review": _cmd_review,
+        "compare": _cmd_compare,
         "backup": _cmd_backup,
         "user": _cmd_user,
         "restore": _cmd_restore,

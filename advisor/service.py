@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from advisor.accounts import AccountStore
     from advisor.chain import Advisor
+    from advisor.compare import Column, Comparison
     from advisor.conversations import ConversationStore
     from advisor.scope import Scope
     from advisor.starters import Starter
@@ -181,6 +182,63 @@ class AdvisorService:
         name = kb or self.settings.kb
         docs = select(self.list_documents(name), scope, name)
         return RetrievalFilter(kinds=kinds, docs={name: docs})
+
+    def compare(
+        self,
+        question: str,
+        docs: Sequence[str] = (),
+        kb: str | None = None,
+        *,
+        backend: str | None = None,
+        advisor: Advisor | None = None,
+    ) -> Comparison:
+        """``question`` across documents side by side (``advisor.compare``): the ``docs``
+        given (file names or doc ids), else the documents and regions the question names;
+        answered by ``advisor`` when given (a browser session's), else by the settings'."""
+        from advisor.compare import compare
+
+        name = kb or self.settings.kb
+        with boundary():
+            advisor = advisor or self.advisor([name], backend=backend)
+            columns = self.compare_columns(question, docs, name, advisor)
+            return compare(advisor, question, columns)
+
+    def compare_columns(
+        self, question: str, docs: Sequence[str], kb: str, advisor: Advisor | None = None
+    ) -> list[Column]:
+        """The columns of a comparison: ``docs`` when given; otherwise the documents the
+        question names, then one document per region it names (of several, the one whose
+        passages answer the question best), versions in force only."""
+        from advisor.compare import MAX_COLUMNS, Column, places_named
+        from vectorstore.names import document_names, named_documents
+
+        records = self.knowledge_base(kb, create=False).list_documents()
+        by_key = {r.doc_id: r for r in records} | {r.source: r for r in records}
+        if docs:
+            unknown = [d for d in docs if d not in by_key]
+            if unknown:
+                raise ConfigError(f"no document {', '.join(unknown)} in knowledge base {kb!r}")
+            chosen = list(dict.fromkeys(by_key[d].doc_id for d in docs))
+        else:
+            current = [r for r in records if r.status != "superseded"]
+            names = {r.doc_id: document_names(r.source, r.title) for r in current}
+            named = named_documents(question, names)
+            chosen = [r.doc_id for r in current if r.doc_id in named]
+            advisor = advisor or self.advisor([kb])
+            for region in places_named(question, current):
+                ids = {r.doc_id for r in current if r.region == region} - set(chosen)
+                if len(ids) > 1:
+                    flt = RetrievalFilter(docs={kb: ids})
+                    top = advisor.retriever.retrieve(question, 1, flt)
+                    ids = {top[0].doc_id} if top else set()
+                chosen += sorted(ids)
+        if len(chosen) < 2:
+            raise ConfigError(
+                "a comparison needs two documents or more: name the regions or documents in "
+                "the question (上海、宁波…), or choose them (compare --doc, the form)"
+            )
+        records_by_id = {r.doc_id: r for r in records}
+        return [Column.of(kb, records_by_id[d]) for d in chosen[:MAX_COLUMNS]]
 
     def ingest_options(self, **overrides: object) -> IngestOptions:
         s = self.settings

@@ -39,7 +39,11 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_")}
     env.update(ADVISOR_DATA_DIR=str(folder / "data"), ADVISOR_LLM="local")
     python = sys.executable
+    from devkit.regulations import write_regulations
+
+    regulations = write_regulations(folder / "regs")  # three city regulations to compare
     seed = [python, "-m", "advisor", "ingest", str(REPO_ROOT / "corpus" / "framework_zh.md")]
+    seed += [str(path) for path in regulations]
     import subprocess
 
     subprocess.run(seed, check=True, env=env, cwd=REPO_ROOT, capture_output=True)
@@ -201,3 +205,31 @@ def test_settings_page(page, shots: Path) -> None:
     open_page(page, "状态与设置 Settings")
     expect(page.get_by_text("multilingual-e5-small").first).to_be_visible(timeout=30_000)
     page.screenshot(path=str(shots / "settings.png"), full_page=True)
+
+
+def test_compare_three_regulations_and_download_the_table(page, shots: Path) -> None:
+    """The compare page with the bundled model: the regions the question names select three
+    columns; the XLSX holds each regulation's own clause per aspect, or "未涉及"."""
+    from openpyxl import load_workbook
+    from playwright.sync_api import expect
+
+    from devkit.regulations import QUESTION
+
+    open_page(page, "对比 Compare")
+    page.get_by_label("问题 Question").fill(QUESTION)
+    page.get_by_role("button", name="对比 Compare").click()
+    download_button = page.get_by_role("button", name="下载 XLSX")
+    expect(download_button).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(
+        page.get_by_text("《青岛市企业参与职业教育促进条例》（2019年）第四条").first
+    ).to_be_visible()
+    page.screenshot(path=str(shots / "compare.png"), full_page=True)
+    with page.expect_download() as info:
+        download_button.click()
+    book = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    rows = {r[0]: r[1:] for r in book["对比 Comparison"].iter_rows(min_row=2, values_only=True)}
+    header = [c.value for c in book["对比 Comparison"][1]]
+    assert [h[:3] for h in header[1:]] == ["《上海", "《青岛", "《宁波"]
+    shanghai, qingdao, ningbo = rows["金融支持"]
+    assert shanghai == "未涉及" and "贴息" in qingdao and ningbo == "未涉及"
+    assert "应纳税所得额" in rows["税收优惠"][0] and "税收优惠" in rows["税收优惠"][2]

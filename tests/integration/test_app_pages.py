@@ -479,3 +479,26 @@ def test_chat_sidebar_scope_limits_the_documents_answers_come_from(app_service, 
     app.chat_input[0].set_value("订单班里企业做什么？").run()
     assert not app.exception, app.exception
     assert any("no document of knowledge base" in e.value for e in app.error), app.error
+
+
+def test_compare_page_lays_three_regulations_side_by_side(app_service, tmp_path) -> None:
+    from devkit.regulations import EXPECTED, QUESTION, write_regulations
+
+    assert app_service.ingest(write_regulations(tmp_path / "regs")).ok
+    app_service.use_chat_model(None, "extractive (no LLM)")
+    app = start("pages/compare.py")
+    app.text_input(key="compare_question").set_value(QUESTION)
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    [frame] = app.dataframe
+    table = frame.value
+    assert list(table.columns)[0] == "方面 Aspect" and len(table.columns) == 4
+    finance = table[table["方面 Aspect"] == "金融支持"].iloc[0].tolist()
+    assert finance[1] == "未涉及" and "贴息" in finance[2] and finance[3] == "未涉及"
+    assert len(EXPECTED) <= len(table)
+    assert any(e.label.startswith("[1] 《") for e in app.expander)  # sources, by label
+    assert [b.label for b in app.get("download_button")] == [
+        "下载 XLSX",
+        "下载 DOCX",
+        "下载 Markdown",
+    ]
