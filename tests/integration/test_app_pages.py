@@ -492,7 +492,7 @@ def test_compare_page_lays_three_regulations_side_by_side(app_service, tmp_path)
     assert not app.exception, app.exception
     [frame] = app.dataframe
     table = frame.value
-    assert list(table.columns)[0] == "方面 Aspect" and len(table.columns) == 4
+    assert next(iter(table.columns)) == "方面 Aspect" and len(table.columns) == 4
     finance = table[table["方面 Aspect"] == "金融支持"].iloc[0].tolist()
     assert finance[1] == "未涉及" and "贴息" in finance[2] and finance[3] == "未涉及"
     assert len(EXPECTED) <= len(table)
