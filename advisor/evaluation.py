@@ -81,6 +81,9 @@ class ItemResult:
     facts_found: int
     citations_valid: int
     citations_total: int
+    #: citations carrying an article label, and those whose label the chunk text confirms
+    articles_total: int = 0
+    articles_right: int = 0
 
     @property
     def hit_at_5(self) -> bool:
@@ -98,6 +101,7 @@ class ItemResult:
             "rank_of_expected": self.rank_of_expected,
             "facts": f"{self.facts_found}/{len(self.item.key_facts)}",
             "citations_valid": f"{self.citations_valid}/{self.citations_total}",
+            "articles_right": f"{self.articles_right}/{self.articles_total}",
             "best_similarity": max((p.similarity or 0.0 for p in a.contexts), default=0.0),
             "best_keyword": max((p.keyword_score or 0.0 for p in a.contexts), default=0.0),
             "latency_s": round(a.latency_s, 2),
@@ -116,12 +120,32 @@ def fact_found(answer: str, alternatives: Sequence[str]) -> bool:
 def score_item(item: EvalItem, answer: Answer) -> ItemResult:
     rank = next((p.rank for p in answer.contexts if p.source in item.expected_sources), None)
     facts = 0 if answer.refused else sum(fact_found(answer.answer, f) for f in item.key_facts)
-    valid = 0
+    valid = articles = right = 0
     for c in answer.citations:
         if 1 <= c.n <= len(answer.contexts):
             passage = answer.contexts[c.n - 1]
             valid += passage.chunk_id == c.chunk_id and bool(c.quote) and c.quote in passage.text
-    return ItemResult(item, answer, rank, facts, valid, len(answer.citations))
+            if c.article:
+                articles += 1
+                right += article_confirmed(c.article, c.quote, passage.text)
+    return ItemResult(item, answer, rank, facts, valid, len(answer.citations), articles, right)
+
+
+def article_confirmed(article: str, quote: str, text: str) -> bool:
+    """Whether a citation's article is the one its quote stands in, read off the chunk text:
+    the last article label ("第二十四条") before the quote must be it; a chunk that continues
+    an article (no label before the quote) must not open with another article's label."""
+    from advisor.labels import ARTICLE
+
+    at = text.find(quote)
+    before = text[: at if at >= 0 else len(text)]
+    starts = [
+        m for m in ARTICLE.finditer(before) if m.start() == 0 or before[m.start() - 1] in "\n 　"
+    ]
+    if starts:
+        return starts[-1].group(0) == article
+    opening = ARTICLE.match(text.lstrip())
+    return opening is None or opening.group(0) == article
 
 
 @dataclass(slots=True)
@@ -158,6 +182,11 @@ class EvalReport:
             ),
             "citation_validity": _ratio(sum(r.citations_valid for r in self.results), cited),
             "citations": cited,
+            "article_labels_right": _ratio(
+                sum(r.articles_right for r in self.results),
+                sum(r.articles_total for r in self.results),
+            ),
+            "article_labels": sum(r.articles_total for r in self.results),
             "latency_mean_s": _mean(latencies),
             "latency_p50_s": _percentile(latencies, 50),
             "latency_p95_s": _percentile(latencies, 95),

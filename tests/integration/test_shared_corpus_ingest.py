@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,29 @@ def test_zh_policy_article_level_sections(shared_testdata, capsys) -> None:
     assert {a for a in articles if a not in sections} == set()
     sections_of_law = [c.metadata["section"] for c in chunks if c.metadata["source"] == law.name]
     assert "中华人民共和国高等教育法 > 第四章 高等学校的组织和活动 > 第四十条" in sections_of_law
+
+    # an eval run over the set's questions on these laws: every citation's article label is
+    # checked against the chunk text it quotes (advisor.evaluation.article_confirmed)
+    from advisor.evaluation import load_eval_set, run_eval
+
+    names = {p.name for p in laws.iterdir()}
+    repo = Path(__file__).resolve().parents[2]
+    items = [
+        i
+        for i in load_eval_set(repo / "bench" / "eval_set.jsonl")
+        if i.answerable and not i.history and set(i.expected_sources) & names
+    ]
+    assert len(items) >= 25
+    service = AdvisorService(Settings(llm="extractive"))
+    report = run_eval(service.advisor(), items)
+    figures = report.figures()
+    labelled = [c for r in report.results for c in r.answer.citations if c.article]
+    assert figures["article_labels"] >= 40, figures
+    assert figures["article_labels_right"] >= 0.95, [
+        (r.item.id, c.article, c.quote[:30])
+        for r in report.results
+        for c in r.answer.citations
+        if c.article and r.articles_right < r.articles_total
+    ]
+    # and every label names its law by title and version
+    assert all(c.label.startswith("《") and c.label.endswith(c.article) for c in labelled)

@@ -75,3 +75,16 @@ def test_set_rows_are_typed_and_grouped(tmp_path: Path) -> None:
     assert set(report.by_type()) == {"version", "unanswerable", "follow-up"}
     assert report.by_language()["en"]["questions"] == 1
     assert report.by_group()["ver-zh"]["hit_at_5"] == 1.0
+
+
+def test_article_labels_are_confirmed_against_the_chunk_text() -> None:
+    from advisor.evaluation import article_confirmed
+
+    text = "第十二条 国家鼓励企业举办职业教育。\n依照本法第五条规定，企业可以设立实训基地。"
+    assert article_confirmed("第十二条", "国家鼓励企业举办职业教育。", text)
+    # a reference inside a sentence ("本法第五条") is not a label
+    assert article_confirmed("第十二条", "依照本法第五条规定，企业可以设立实训基地。", text)
+    assert not article_confirmed("第五条", "依照本法第五条规定，企业可以设立实训基地。", text)
+    # a chunk continuing an article has no label before the quote
+    assert article_confirmed("第十二条", "（三）提供实习岗位。", "（三）提供实习岗位。")
+    assert not article_confirmed("第十二条", "国家鼓励。", "第十三条 国家鼓励。")
