@@ -774,8 +774,10 @@ class Advisor:
     ) -> None:
         raw = strip_prompt_echo(raw)
         said_no = model_refused(raw, result.lang)
-        if said_no and support is not None and not _overrules_model_refusal(support):
-            basis, parties, figures = (), (), ""  # the model and a weak support check agree
+        silent = said_no or not raw.strip()
+        if silent and support is not None and not _overrules_model_refusal(support):
+            # the model said "not covered" (or nothing) and the support check agrees
+            basis, parties, figures = (), (), ""
         if (said_no or not raw.strip()) and not basis and not parties and not figures:
             result.answer = load_prompt("refusal", result.lang)
             result.refused, result.refusal_reason = True, "model"

@@ -10,7 +10,7 @@ it: 122,000 entries, CC BY-SA 4.0), and shown under the answer, each English ter
 Chinese it renders and the passage it comes from:
 
     **Terms in the cited sources**
-    - job placement (职业介绍); occupation training (职业培训); subsidy (补贴)[1]
+    - job placement (职业介绍) · vocational training (职业培训) · subsidy (补贴)[1]
 
 A dictionary gloss is word by word and can miss a sense; the Chinese beside it lets the reader
 check it, and the cited passage is one click away.
@@ -35,6 +35,10 @@ _HEADING = "Terms in the cited sources"
 MAX_PER_PASSAGE, MAX_TERMS = 8, 16
 #: a gloss longer than this is an explanation, not a term
 MAX_GLOSS_CHARS = 40
+#: words of each half's gloss when a compound is glossed by its halves
+MAX_HALF_WORDS = 2
+#: between the terms of one line (";" would end a sentence for the citation check)
+SEPARATOR = " · "
 
 # jieba's parts of speech that carry a clause's content: nouns (n, nr, ns, nt, nz), verbs and
 # verbal nouns (v, vn), idioms and fixed phrases (i, l), abbreviations (j)
@@ -51,7 +55,7 @@ _NUMERAL = re.compile(r"^[零〇一二两三四五六七八九十百千万亿\d.
 # CC-CEDICT senses that are not glosses: measure words, cross-references, names
 _NOT_A_GLOSS = re.compile(
     r"^(?:CL:|variant of|old variant|see |see also|surname |abbr\. for|also written|"
-    r"used in|pr\. |\(Tw\)|\(old\)|\(archaic\)|\(literary\)|\(dialect\)|erhua)",
+    r"used in|pr\. |lit\. |fig\. |\(Tw\)|\(old\)|\(archaic\)|\(literary\)|\(dialect\)|erhua)",
     re.I,
 )
 _PARENS = re.compile(r"\s*\([^)]*\)\s*")
@@ -133,7 +137,10 @@ def _gloss(word: str, own: dict[str, str], table: dict[str, str]) -> str:
         left, right = word[:cut], word[cut:]
         lg, rg = own.get(left) or table.get(left), own.get(right) or table.get(right)
         if lg and rg:
-            return f"{_first_sense(lg)} {_first_sense(rg)}"
+            halves = [_first_sense(lg), _first_sense(rg)]
+            # a half glossed by a phrase ("move along one's course") makes a riddle, not a term
+            if all(len(h.split()) <= MAX_HALF_WORDS for h in halves):
+                return " ".join(halves)
     return ""
 
 
@@ -204,7 +211,7 @@ def _known_to_question(term: Term, question: str) -> bool:
 
 def term_lines(chosen: Sequence[Decisive], question: str, lang: str) -> str:
     """For an English answer over Chinese sentences: their terms glossed, one line per cited
-    passage ("- job placement (职业介绍); subsidy (补贴)[1]"). A passage shows its rarest
+    passage ("- job placement (职业介绍) · subsidy (补贴)[1]"). A passage shows its rarest
     words (the most telling), in the order written; terms the question already names are
     left out, since they tell the reader nothing new."""
     if lang != "en":
@@ -228,9 +235,8 @@ def term_lines(chosen: Sequence[Decisive], question: str, lang: str) -> str:
         budget -= len(keep)
         if keep:
             keep.sort(key=lambda f: f.position)
-            lines.append(
-                "- " + "; ".join(f"{f.term.english} ({f.term.chinese})" for f in keep) + f"[{n}]"
-            )
+            terms = SEPARATOR.join(f"{f.term.english} ({f.term.chinese})" for f in keep)
+            lines.append(f"- {terms}[{n}]")
     if not lines:
         return ""
     return f"**{_HEADING}**\n" + "\n".join(lines)

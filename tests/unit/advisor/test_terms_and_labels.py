@@ -59,7 +59,7 @@ def test_term_lines_only_for_english_answers_over_chinese_and_without_the_questi
     assert "(兼职)" in lines[0] and "subsidy" in lines[1]
     assert "就业专项资金" not in shown  # the question named it
     for line in lines:
-        assert line.count(";") + 1 <= 8
+        assert line.count(" · ") + 1 <= 8 and ";" not in line
     assert term_lines(chosen, question, "zh") == ""
     english = [_Sentence("Enterprises provide equipment.", 0, 1, _Passage("en"))]
     assert term_lines(english, question, "en") == ""
