@@ -42,7 +42,7 @@ from advisor.labels import label_citations, superseded_note
 from advisor.numbers import english_figures, known_figures, unsupported_figures
 from advisor.parties import PartyClause, format_parties, is_advisory, party_clauses
 from advisor.schemas import Answer
-from advisor.terms import term_lines
+from advisor.terms import prompt_terms, term_lines
 from advisor.terms import warm_up as warm_up_terms
 from ingest.lang import detect_lang
 from prompts import load_prompt, render_prompt
@@ -94,6 +94,8 @@ class ChainConfig:
     one_language: bool = True
     #: an advisory question's basis lists each party's clauses (advisor/parties.py)
     by_party: bool = True
+    #: an English answer's prompt carries the glossed terms of its Chinese sentences
+    gloss_prompt: bool = False
 
 
 def question_lang(question: str) -> str:
@@ -288,16 +290,20 @@ def build_answer_messages(
     refusal = load_prompt("refusal", lang)
     system = render_prompt("answer_system", lang, refusal=refusal)
     if ranked is not None and config.decisive_prompt:
-        sources = format_decisive(ranked, config)
+        gloss = lang == "en" and config.gloss_prompt
+        sources = format_decisive(ranked, config, question if gloss else None)
     else:
         sources = format_sources(passages, question, config, lang, extra_terms)
     user = render_prompt("answer_user", lang, sources=sources, question=question)
     return [SystemMessage(content=system), HumanMessage(content=user)]
 
 
-def format_decisive(ranked: Sequence[Decisive], config: ChainConfig) -> str:
+def format_decisive(
+    ranked: Sequence[Decisive], config: ChainConfig, gloss_for: str | None = None
+) -> str:
     """The prompt's sources: the decisive sentences (fewer, better ones instead of six cut
-    excerpts), grouped by passage in the passages' order, each passage with its number."""
+    excerpts), grouped by passage in the passages' order, each passage with its number; with
+    ``gloss_for`` (an English question), a Chinese passage's terms glossed after it."""
     chosen = complete_lists(choose(ranked, config.prompt_sentences, config.prompt_chars))
     by_passage: dict[int, list[Decisive]] = {}
     for d in chosen:
@@ -306,7 +312,12 @@ def format_decisive(ranked: Sequence[Decisive], config: ChainConfig) -> str:
     for n in sorted(by_passage):
         group = sorted(by_passage[n], key=lambda d: d.position)
         joiner = " " if group[0].passage.lang == "en" else ""
-        blocks.append(passage_block(group[0].passage, joiner.join(d.text for d in group)))
+        body = joiner.join(d.text for d in group)
+        if gloss_for is not None and group[0].passage.lang == "zh":
+            terms = prompt_terms(group, gloss_for)
+            if terms:
+                body += f"\nTerms: {terms}"
+        blocks.append(passage_block(group[0].passage, body))
     return "\n".join(blocks)
 
 

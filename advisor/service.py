@@ -349,6 +349,7 @@ class AdvisorService:
             support_check=self.settings.support_check,
             one_language=self.settings.one_language,
             by_party=self.settings.by_party,
+            gloss_prompt=self.settings.gloss_prompt,
         )
         if backend is None or backend == self.settings.llm:
             chat_model, label = self.chat_model, self.llm_label

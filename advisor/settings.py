@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     #: an advisory question's basis lists each party's clauses (advisor/parties.py); off only
     #: to measure what it changes
     by_party: bool = True
+    #: give the model the glossed terms of Chinese sentences for an English answer
+    #: (advisor/terms.py) in its prompt too, not only under the answer; measured, see
+    #: docs/BENCHMARKS.md
+    gloss_prompt: bool = False
     #: an answer still being written after this long is stopped with a clear error
     question_timeout_s: float = Field(default=300.0, gt=0)
     max_batch_questions: int = Field(default=500, ge=1)

@@ -242,6 +242,21 @@ def term_lines(chosen: Sequence[Decisive], question: str, lang: str) -> str:
     return f"**{_HEADING}**\n" + "\n".join(lines)
 
 
+def prompt_terms(sentences: Sequence[Decisive], question: str) -> str:
+    """A passage's glossed terms for the model's prompt: "补贴 = subsidy; 担保 = guarantee"."""
+    glossary = load_glossary()
+    found: list[_Found] = []
+    for index, d in enumerate(sentences):
+        for f in _clause_terms(d.text, glossary):
+            if not _known_to_question(f.term, question) and all(
+                f.term.chinese != g.term.chinese for g in found
+            ):
+                found.append(_Found(index * 10_000 + f.position, f.term, f.weight))
+    keep = sorted(found, key=lambda f: f.weight, reverse=True)[:MAX_PER_PASSAGE]
+    keep.sort(key=lambda f: f.position)
+    return "; ".join(f"{f.term.chinese} = {_first_sense(f.term.english)}" for f in keep)
+
+
 def warm_up() -> None:
     """Load the dictionaries and jieba's tagger now, not on the first English question."""
     cedict()

@@ -434,3 +434,18 @@ def test_warm_up_builds_the_keyword_index_before_the_first_question(kb_service) 
     assert source.keywords.versions == kb_service.knowledge_base().committed_versions()
     assert len(source.keywords.versions) == len(DOCS)
     assert len(source.document_names()) == len(DOCS)
+
+
+def test_the_english_prompt_can_carry_a_chinese_passage_s_glossed_terms() -> None:
+    from advisor.chain import ChainConfig, format_decisive
+    from advisor.evidence import Decisive
+
+    zh = passage("就业专项资金用于职业培训补贴和小额贷款担保。", rank=1)
+    en = passage("Enterprises provide equipment and mentors.", rank=2, lang="en")
+    ranked = [Decisive(zh.text, zh, 0, 1.0, True, 1.0), Decisive(en.text, en, 0, 0.5, True, 0.5)]
+    plain = format_decisive(ranked, ChainConfig())
+    glossed = format_decisive(ranked, ChainConfig(), "What may the funds pay for?")
+    assert "Terms:" not in plain
+    [terms] = [line for line in glossed.splitlines() if line.startswith("Terms: ")]
+    assert "补贴 = subsid" in terms and "担保 = guarantee" in terms
+    assert glossed.count("Terms:") == 1  # the English passage needs none
