@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from advisor.schemas import Citation
+from vectorstore.store import version_key
 
 _NUMERAL = "零〇一二两三四五六七八九十百千"
 ARTICLE = re.compile(rf"第[{_NUMERAL}\d]+条(?:之[{_NUMERAL}]+)?")
@@ -73,7 +74,7 @@ def is_issued(info: DocumentInfo) -> bool:
 
 def document_label(info: DocumentInfo) -> str:
     """《title》 with its version; "" for a document without a title or not an issued text."""
-    title = re.sub(r"\s+", "", info.title).strip("《》")
+    title = version_key(info.title)  # the title's own version note gives way to the dates'
     if not title or not is_issued(info):
         return ""
     return f"《{title}》{version_note(info)}"

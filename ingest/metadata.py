@@ -86,6 +86,9 @@ _MEETING = re.compile(f"第[{ZH_NUMERAL}]+次(?:全体)?会议.*$")
 _DOC_NUMBER = re.compile(rf"[{HAN}]{{1,10}}[〔［\[（(]\d{{4}}[〕］\]）)]\s*\d{{1,4}}\s*号")
 _EFFECTIVE = re.compile(r"自\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日起施行")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_STARTS = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日起?施行")
+#: a history clause about the revision that replaced this version, not about this version
+_LAPSED = re.compile(r"失效|废止")
 _STEM_DATE = re.compile(r"[（(]\d{4}-\d{2}-\d{2}[)）]$")
 
 
@@ -132,16 +135,21 @@ def extract_metadata(
     (``meta["history"]``), the first lines of its text and its names."""
     doc = DocumentMeta(title=_full_title(meta.get("title") or title, file_stem))
     adopted_body = ""
-    for line in (meta.get("history") or "").splitlines():
-        found = _HISTORY_LINE.match(line.strip())
+    for clause in _history_clauses(meta.get("history") or ""):
+        found = _HISTORY_LINE.match(clause)
         if not found:
             continue
         date = f"{int(found[1]):04d}-{int(found[2]):02d}-{int(found[3]):02d}"
-        body = found[4].strip()
+        body, _, rest = found[4].strip().partition("，")
+        if _LAPSED.search(found[4]):
+            continue  # a later revision this version gave way to ("…本版本随之失效")
         if body.endswith("通过") and doc.adopted is None:
             doc.adopted, adopted_body = date, body
         elif body.endswith(("修订", "修正")):
             doc.revised = max(doc.revised or date, date)
+            starts = _STARTS.search(rest)  # "…修订，2022年5月1日起施行"
+            if starts:
+                doc.effective = _iso(starts)
         elif "施行" in body:
             doc.effective = date
     doc.issuer = _issuer(adopted_body)
@@ -166,6 +174,17 @@ def extract_metadata(
     if doc.level not in LEVELS:
         doc.level = "other"
     return doc
+
+
+def _history_clauses(history: str) -> list[str]:
+    """A law's history lines, each split at "；" into its dated clauses."""
+    return [
+        c.strip() for line in history.splitlines() for c in re.split("[；;]", line) if c.strip()
+    ]
+
+
+def _iso(found: re.Match[str]) -> str:
+    return f"{int(found[1]):04d}-{int(found[2]):02d}-{int(found[3]):02d}"
 
 
 def _full_title(title: str, file_stem: str) -> str:

@@ -220,6 +220,16 @@ class DocumentRecord:
         return record
 
 
+_VERSION_NOTE = re.compile(r"[（(][^（）()]*(?:\d{4}|修订|修正|草案|试行)[^（）()]*[)）]$")
+
+
+def version_key(title: str) -> str:
+    """What versions of one document share: the title without spaces, 《》 and a trailing
+    version note ("中华人民共和国职业教育法（2022年修订）" -> "中华人民共和国职业教育法")."""
+    key = re.sub(r"\s+", "", title).strip("《》")
+    return _VERSION_NOTE.sub("", key)
+
+
 #: metadata fields that are null when unknown (Chroma metadata cannot hold None: "" there)
 NULLABLE_META = (
     "issuer",
@@ -546,7 +556,7 @@ class KnowledgeBase:
         status an administrator set is left alone. Returns the records that changed."""
         groups: dict[str, list[DocumentRecord]] = {}
         for record in self.list_documents():
-            key = re.sub(r"\s+", "", record.title) or record.source
+            key = version_key(record.title) or record.source
             groups.setdefault(key, []).append(record)
         changed: list[DocumentRecord] = []
         for versions in groups.values():

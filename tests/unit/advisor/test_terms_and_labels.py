@@ -89,6 +89,10 @@ def test_labels_carry_title_version_and_article() -> None:
     assert (
         citation_label(law, "第二十四条") == "《中华人民共和国职业教育法》（2022年修订）第二十四条"
     )
+    titled = _Record(
+        "中华人民共和国职业教育法（2022年修订）", adopted="1996-05-15", revised="2022-04-20"
+    )
+    assert document_label(titled) == "《中华人民共和国职业教育法》（2022年修订）"  # said once
     old = _Record("中华人民共和国职业教育法", adopted="1996-05-15")
     assert citation_label(old, None) == "《中华人民共和国职业教育法》（1996年）"
     notice = _Record("关于深化产教融合的若干意见", doc_number="国办发〔2017〕95号")

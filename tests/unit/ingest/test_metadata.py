@@ -167,3 +167,23 @@ def test_front_matter_metadata_reaches_the_record(tmp_path: Path) -> None:
         "浙江省宁波市",
         "2024-03-01",
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "dates"),
+    [
+        ("职业教育法(1996-05-15).md", ("1996-05-15", None, "1996-09-01")),
+        ("职业教育法(2022-04-20).md", ("1996-05-15", "2022-04-20", "2022-05-01")),
+    ],
+)
+def test_history_clauses_a_revision_with_its_start_and_a_lapse_note(name, dates) -> None:
+    """ "…修订，2022年5月1日起施行" is a revision that starts on a date; the old version's
+    "2022年4月20日修订，…本版本随之失效" is about the version that replaced it."""
+    from vectorstore.store import version_key
+
+    raw = load_document(REPO / "bench" / "eval_corpus" / name)
+    meta = extract_metadata(
+        title=raw.meta["title"], meta=raw.meta, text_head="", file_stem=name[:-3], kind="policy"
+    )
+    assert (meta.adopted, meta.revised, meta.effective) == dates
+    assert version_key(meta.title) == "中华人民共和国职业教育法"  # both are one document
