@@ -115,7 +115,11 @@ def add_missing_markers(
         body = sentence.rstrip()
         content = _LIST_LABEL.sub("", strip_markers(body)).strip("*：: ")
         introduces_list = body.endswith((":", "："))
-        if body and not introduces_list and not cited_numbers(body) and len(content) >= 12:
+        # a section heading of the answer ("**Terms in the cited sources**") states nothing
+        heading = body.strip().startswith("**") and body.endswith("**")
+        if heading or introduces_list:
+            continue
+        if body and not cited_numbers(body) and len(content) >= 12:
             candidates.append(i)
     if not candidates or not passages:
         return answer

@@ -449,3 +449,14 @@ def test_the_english_prompt_can_carry_a_chinese_passage_s_glossed_terms() -> Non
     [terms] = [line for line in glossed.splitlines() if line.startswith("Terms: ")]
     assert "补贴 = subsid" in terms and "担保 = guarantee" in terms
     assert glossed.count("Terms:") == 1  # the English passage needs none
+
+
+def test_an_answer_s_section_heading_gets_no_marker() -> None:
+    passages = [
+        passage("Terms in the cited sources are listed for the reader of the law.", 1, "en")
+    ]
+    text, _, _ = check_citations(
+        "Funds pay for training[1].\n\n**Terms in the cited sources**\n- training (培训)[1]",
+        passages,
+    )
+    assert "**Terms in the cited sources**\n" in text
