@@ -300,7 +300,13 @@ class BatchJournal:
     the plans), each further line is one record, flushed and fsynced. It is removed once the
     output is written."""
 
-    def __init__(self, out: Path, items: Sequence[QuestionItem], plans: Sequence[Path]) -> None:
+    def __init__(
+        self,
+        out: Path,
+        items: Sequence[QuestionItem],
+        plans: Sequence[Path],
+        scope: str = "",
+    ) -> None:
         import hashlib
 
         self.path = out.with_name(f".{out.name}.partial.jsonl")
@@ -309,6 +315,8 @@ class BatchJournal:
             digest.update(f"{item.id}\t{item.question}\n".encode())
         for plan in plans:
             digest.update(plan.name.encode() + b"\0" + plan.read_bytes())
+        if scope:  # another scope is another run: its answers come from other documents
+            digest.update(b"scope\0" + scope.encode())
         self.run_id = digest.hexdigest()
 
     def completed(self, items: Sequence[QuestionItem]) -> list[dict[str, Any]]:

@@ -116,7 +116,13 @@ def add_missing_markers(
         content = _LIST_LABEL.sub("", strip_markers(body)).strip("*：: ")
         introduces_list = body.endswith((":", "："))
         # a section heading of the answer ("**Terms in the cited sources**") states nothing
-        heading = body.strip().startswith("**") and body.endswith("**")
+        bold = body.strip()
+        heading = (
+            bold.startswith("**")
+            and bold.endswith("**")
+            and len(bold) <= 64
+            and not any(mark in bold for mark in "。！？.!?；;")
+        )
         if heading or introduces_list:
             continue
         if body and not cited_numbers(body) and len(content) >= 12:

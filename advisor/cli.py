@@ -457,8 +457,9 @@ def _cmd_batch(args: argparse.Namespace, service: AdvisorService) -> int:
             raise InputFileError(f"plan not indexed: no such file {plan}")
     from tqdm import tqdm
 
-    flt = service.retrieval_filter(scope_of(args))
-    journal = BatchJournal(args.out, items, args.plan)
+    scope = scope_of(args)
+    flt = service.retrieval_filter(scope)
+    journal = BatchJournal(args.out, items, args.plan, scope.describe())
     done = journal.completed(items)
     if done:
         print(

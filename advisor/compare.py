@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.citations import check_citations
+from advisor.citations import check_citations, cited_numbers, split_keep
 from advisor.errors import ConfigError
 from advisor.evidence import Decisive, decisive_sentences
 from advisor.labels import document_label, label_citations
@@ -305,8 +305,11 @@ def compare(
     aspects = load_aspects()
     asked = [a for a in aspects if a.named_in(question)]
     best: dict[str, list[Decisive | None]] = {a.key: [None] * len(columns) for a in aspects}
+    searched = [source.kb.name for source in advisor.retriever.sources]
     for i, column in enumerate(columns):
-        flt = RetrievalFilter(docs={column.kb: {column.doc_id}})
+        # this document alone: every other knowledge base searched (a session's plans) empty
+        only: dict[str, set[str]] = {name: set() for name in searched}
+        flt = RetrievalFilter(docs={**only, column.kb: {column.doc_id}})
         passages = advisor.retriever.retrieve(
             question, PASSAGES_PER_DOCUMENT, flt, query_lang=lang, translated_terms=terms
         )
@@ -400,4 +403,6 @@ def _overview(advisor: Advisor, table: Comparison) -> str:
     raw = strip_prompt_echo(str(raw))
     raw, _ = drop_unsupported_figures(raw, table.contexts, [table.question])
     text, _, _ = check_citations(raw, table.contexts, add_missing=False)
-    return text.strip()
+    # every sentence of the overview rests on a cell: an uncited one is left out
+    cited = [s for s in split_keep(text) if cited_numbers(s)]
+    return "".join(cited).strip()

@@ -9,6 +9,7 @@ chunks, because an administrator can correct it after ingest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,6 +19,9 @@ from ingest.metadata import LEVELS
 
 if TYPE_CHECKING:
     from vectorstore.store import DocumentRecord
+
+
+_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,9 @@ class Scope:
         bad = [level for level in self.levels if level not in LEVELS]
         if bad:
             raise ConfigError(f"level must be one of {', '.join(LEVELS)} (got {', '.join(bad)})")
+        for name, value in (("since", self.since), ("until", self.until)):
+            if value and not _DATE.match(value):
+                raise ConfigError(f"--{name} must be YYYY, YYYY-MM or YYYY-MM-DD (got {value!r})")
 
     @property
     def restricts(self) -> bool:

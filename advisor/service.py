@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -237,8 +238,21 @@ class AdvisorService:
                 "a comparison needs two documents or more: name the regions or documents in "
                 "the question (上海、宁波…), or choose them (compare --doc, the form)"
             )
+        if len(chosen) > MAX_COLUMNS:
+            raise ConfigError(
+                f"a comparison shows at most {MAX_COLUMNS} documents side by side "
+                f"({len(chosen)} were named or chosen)"
+            )
         records_by_id = {r.doc_id: r for r in records}
-        return [Column.of(kb, records_by_id[d]) for d in chosen[:MAX_COLUMNS]]
+        columns = [Column.of(kb, records_by_id[d]) for d in chosen]
+        # two documents of one label (two cities' 实施意见 of one year) stay apart
+        labels = [c.label for c in columns]
+        return [
+            replace(c, label=f"{c.label} · {c.region or c.source}")
+            if labels.count(c.label) > 1
+            else c
+            for c in columns
+        ]
 
     def ingest_options(self, **overrides: object) -> IngestOptions:
         s = self.settings

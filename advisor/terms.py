@@ -119,7 +119,16 @@ def cedict() -> dict[str, str]:
 
 
 def _glossary_terms(glossary: Glossary) -> dict[str, str]:
-    """The glossary's Chinese terms (two characters or more) with their main English term."""
+    """The glossary's Chinese terms (two characters or more) with their main English term
+    (built once for the bundled glossary)."""
+    if glossary is load_glossary():
+        return _bundled_terms()
+    return {zh: en[0] for zh, en in glossary.zh_to_en.items() if len(zh) >= 2 and en}
+
+
+@lru_cache(maxsize=1)
+def _bundled_terms() -> dict[str, str]:
+    glossary = load_glossary()
     return {zh: en[0] for zh, en in glossary.zh_to_en.items() if len(zh) >= 2 and en}
 
 

@@ -88,7 +88,9 @@ _EFFECTIVE = re.compile(r"自\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*�
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STARTS = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日起?施行")
 #: a history clause about the revision that replaced this version, not about this version
-_LAPSED = re.compile(r"失效|废止")
+_LAPSED = re.compile(
+    r"本(?:版本|版|法|条例|办法|规定|决定|细则)[^，。；]{0,6}?(?:随之|同时)?(?:失效|废止)"
+)
 _STEM_DATE = re.compile(r"[（(]\d{4}-\d{2}-\d{2}[)）]$")
 
 
@@ -169,6 +171,8 @@ def extract_metadata(
     )
     for key in EDITABLE:  # front matter wins: its author meant it
         value = (meta.get(key) or "").strip()
+        if key in ("adopted", "revised", "effective") and value and not _ISO.match(value):
+            continue  # "2024/03/01" is no ISO date: the text's own date stands
         if value and key != "title":
             setattr(doc, key, value)
     if doc.level not in LEVELS:

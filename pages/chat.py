@@ -62,12 +62,25 @@ with st.sidebar:
             st.session_state["conversation_id"] = conversation.id
             st.rerun()
     with st.expander("检索范围 Scope"):
-        # which documents answers come from (advisor/scope.py): by the catalogue's metadata
+        # which documents answers come from (advisor/scope.py): by the catalogue's metadata;
+        # kept under keys of its own (Streamlit forgets a widget's state on another page)
+        saved = st.session_state.setdefault("chat_scope", {})
         scope_levels = st.multiselect(
-            "层级 Level", LEVELS, key="scope_levels", format_func=lambda v: LEVEL_LABELS[v]
+            "层级 Level",
+            LEVELS,
+            default=saved.get("levels", []),
+            key="scope_levels",
+            format_func=lambda v: LEVEL_LABELS[v],
         )
-        scope_region = st.text_input("地区 Region (如 宁波, 浙江)", key="scope_region")
-        scope_current = st.checkbox("只用现行版本 Current versions only", key="scope_current")
+        scope_region = st.text_input(
+            "地区 Region (如 宁波, 浙江)", value=saved.get("region", ""), key="scope_region"
+        )
+        scope_current = st.checkbox(
+            "只用现行版本 Current versions only",
+            value=saved.get("current", False),
+            key="scope_current",
+        )
+        saved.update(levels=scope_levels, region=scope_region, current=scope_current)
     scope = Scope(
         levels=tuple(scope_levels),
         regions=tuple(r.strip() for r in re.split(r"[,，、\s]+", scope_region) if r.strip()),
@@ -211,6 +224,11 @@ question = st.chat_input("请输入问题 Ask a question…") or st.session_stat
 )
 if question and question.strip():
     question = question.strip()
+    try:  # a scope no document matches is said at once, and nothing is stored
+        flt = service.retrieval_filter(scope)
+    except AdvisorError as exc:
+        st.error(f"检索范围 Scope: {exc}")
+        st.stop()
     history = store.history(conversation_id, owner)
     store.add_message(conversation_id, "user", question, owner=owner)
     with st.chat_message("user"):
@@ -234,7 +252,6 @@ if question and question.strip():
 
         try:
             advisor = session_advisor(service)
-            flt = service.retrieval_filter(scope)
             streamed = st.write_stream(tokens())
             status.empty()
         except (AdvisorError, ValueError) as exc:

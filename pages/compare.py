@@ -4,8 +4,6 @@ each cell is the document's own sentence, cited; the table downloads as XLSX, DO
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from advisor.compare import NOT_ADDRESSED, Comparison
@@ -22,7 +20,15 @@ st.caption(
     " One question across documents, side by side; each cell quotes the document and cites it."
 )
 
-documents = [d for d in service.list_documents() if d.status != "superseded"]
+try:
+    documents = [d for d in service.list_documents() if d.status != "superseded"]
+except AdvisorError:  # a fresh install: no knowledge base yet
+    documents = []
+if not documents:
+    st.info(
+        "知识库还没有文件，请先在“知识库”页面导入。 Add documents on the knowledge base page first."
+    )
+    st.stop()
 labels = {
     d.doc_id: (d.title or d.source) + (f" · {d.region}" if d.region else "") for d in documents
 }
@@ -44,19 +50,23 @@ if submitted and question.strip():
     try:
         advisor = session_advisor(service)
         with st.spinner("正在逐份文件检索 Reading each document…"):
-            st.session_state["comparison"] = service.compare(question, chosen, advisor=advisor)
+            table = service.compare(question, chosen, advisor=advisor)
+            # the downloads are made once, not on every rerun
+            exports = {suffix: table.export(suffix) for suffix in (".xlsx", ".docx", ".md")}
+            st.session_state["comparison"] = (table, exports)
     except AdvisorError as exc:
         st.session_state.pop("comparison", None)
         show_error(exc)
 
 
-def show(table: Comparison) -> None:
+def show(table: Comparison, exports: dict[str, bytes]) -> None:
     if table.overview:
         st.markdown(table.overview)
     missing = NOT_ADDRESSED["zh" if table.lang == "zh" else "en"]
     header = table.header()
-    rows: list[dict[str, Any]] = [dict(zip(header, line, strict=True)) for line in table.grid()]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    import pandas as pd
+
+    st.dataframe(pd.DataFrame(table.grid(), columns=header), hide_index=True, width="stretch")
     st.caption(f"“{missing}”：该文件没有关于这一方面的条文。 The document has no provision on it.")
     st.markdown("**来源 Sources**")
     for c in table.citations:
@@ -74,13 +84,13 @@ def show(table: Comparison) -> None:
     ):
         col.download_button(
             f"下载 {name}",
-            table.export(suffix),
+            exports[suffix],
             file_name=f"comparison{suffix}",
             mime=mime,
             key=f"compare_download_{name}",
         )
 
 
-table = st.session_state.get("comparison")
-if table is not None:
-    show(table)
+shown = st.session_state.get("comparison")
+if shown is not None:
+    show(*shown)

@@ -296,6 +296,9 @@ class HybridRetriever:
             if not versions:
                 continue
             docs = named_documents(query, source.document_names(), translated_terms)
+            scoped = flt.docs.get(source.kb.name) if flt.docs else None
+            if scoped is not None:  # only the documents of the scope count
+                docs = {d for d in docs if d in scoped}
             if len(docs) > 1:
                 sources = source.document_sources()
                 labels = {d: sources.get(d, "") for d in docs}
@@ -342,7 +345,7 @@ class HybridRetriever:
                     cand.keyword = max(cand.keyword or 0.0, score)
 
         weights = self._language_weights(best, query_lang, other)
-        old = self._superseded(candidates.values(), query)
+        old = self._superseded(candidates.values(), query, flt)
         for cand in candidates.values():
             cand.fused = weights.get(cand.passage.lang, 1.0) * sum(
                 1.0 / (self.rrf_k + rank) for rank in cand.ranks.values()
@@ -365,11 +368,12 @@ class HybridRetriever:
         return self._dedupe_and_number(ranked, k)
 
     def _superseded(
-        self, candidates: Iterable[_Candidate], query: str
+        self, candidates: Iterable[_Candidate], query: str, flt: RetrievalFilter
     ) -> dict[tuple[str, str], bool]:
         """(kb, doc id) of the candidates' documents that a newer version has superseded,
-        unless the question names that version's year ("1996年的职业教育法…"); True where the
-        version in force is among the candidates too (the old one then makes way for it)."""
+        unless the question names that version's year ("1996年的职业教育法…") or a scope left
+        the newer version out (``--until 2020``); True where the version in force is among the
+        candidates too (the old one then makes way for it)."""
         wanted: dict[str, set[str]] = {}
         for cand in candidates:
             wanted.setdefault(cand.passage.kb, set()).add(cand.passage.doc_id)
@@ -378,7 +382,10 @@ class HybridRetriever:
             docs = wanted.get(source.kb.name)
             if not docs:
                 continue
+            scoped = flt.docs.get(source.kb.name) if flt.docs else None
             for doc_id, record in source.kb.get_documents(docs).items():
+                if scoped is not None and record.superseded_by not in scoped:
+                    continue  # the scope left out the newer version: the old one is wanted
                 label = f"{record.source} {record.title} {record.revised} {record.adopted}"
                 if record.status == "superseded" and not names_a_year(query, label):
                     old[(source.kb.name, doc_id)] = record.superseded_by in docs

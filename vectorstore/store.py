@@ -220,14 +220,19 @@ class DocumentRecord:
         return record
 
 
-_VERSION_NOTE = re.compile(r"[（(][^（）()]*(?:\d{4}|修订|修正|草案|试行)[^（）()]*[)）]$")
+#: a version note at the end of a title: a year or date, a revision, a draft or a trial text
+#: (never a period such as a plan's "（2020—2023年）")
+_VERSION_NOTE = re.compile(
+    r"[（(](?:\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?(?:修订|修正)?(?:版|本|稿)?"
+    r"|\d{4}(?:-\d{2}){0,2}|(?:修订|修正)(?:版|本|稿)?|草案|试行)[)）]$"
+)
 
 
 def version_key(title: str) -> str:
-    """What versions of one document share: the title without spaces, 《》 and a trailing
-    version note ("中华人民共和国职业教育法（2022年修订）" -> "中华人民共和国职业教育法")."""
-    key = re.sub(r"\s+", "", title).strip("《》")
-    return _VERSION_NOTE.sub("", key)
+    """What versions of one document share: the title without spaces, a trailing version
+    note and 《》 ("《中华人民共和国职业教育法》（2022年修订）" -> "中华人民共和国职业教育法")."""
+    key = _VERSION_NOTE.sub("", re.sub(r"\s+", "", title))
+    return key.replace("《", "").replace("》", "")
 
 
 #: metadata fields that are null when unknown (Chroma metadata cannot hold None: "" there)
@@ -313,8 +318,9 @@ class KnowledgeBase:
         if not ids:
             return {}
         got = self._catalog.get(ids=ids, include=["metadatas"])
-        records = [self._record_from_meta(dict(m)) for m in got["metadatas"] or []]
-        return {r.doc_id: r for r in records if r.sha256}
+        # a marker record (a write or delete under way) has no sha and is no document yet
+        metas = [dict(m) for m in got["metadatas"] or [] if m and m.get("sha256")]
+        return {r.doc_id: r for r in (self._record_from_meta(m) for m in metas)}
 
     def get_document(self, source_or_id: str) -> DocumentRecord | None:
         for doc_id in (source_or_id, doc_id_for(source_or_id)):

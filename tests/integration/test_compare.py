@@ -1,8 +1,9 @@
 """One question across three regulations, side by side (advisor/compare.py), through the
 command line with the extractive backend: the regions named select the columns, every cell is
 the regulation's own sentence with its citation, an aspect a regulation does not address says
-so, and the table exports to Markdown, XLSX, DOCX and JSON. The bundled model's overview is
-tested in test_model_isolation.py, the browser's form in tests/e2e."""
+so, and the table exports to Markdown, XLSX, DOCX and JSON. The overview a model writes above
+the table is checked with a scripted model here; the bundled model makes the table in the
+browser test (tests/e2e/test_browser.py), which checks its cells."""
 
 from __future__ import annotations
 
@@ -95,3 +96,34 @@ def test_documents_can_be_chosen_and_too_few_is_a_clear_error(regulations, capsy
     assert "two documents or more" in capsys.readouterr().err
     assert main(["compare", QUESTION, "--doc", "no-such.md", "--doc", names[0]]) == 2
     assert "no document no-such.md" in capsys.readouterr().err
+
+
+def test_the_overview_keeps_only_cited_sentences_whose_figures_are_in_their_cells(
+    regulations, embeddings
+) -> None:
+    from advisor.service import AdvisorService
+    from advisor.settings import Settings
+    from devkit.fakes import QueuedFakeChat
+
+    service = AdvisorService(Settings(llm="extractive"), embeddings=embeddings)
+    plain = service.compare(QUESTION)
+    assert plain.overview == ""  # no model, no overview: the table stands alone
+    funding = plain.cells["funding"]
+    shanghai, qingdao = funding[0], funding[1]
+    assert shanghai is not None and qingdao is not None
+    reply = (
+        f"上海按每人每月五百元给予补助[{shanghai.n}]。"
+        f"青岛每年安排资金不少于三千万元[{qingdao.n}]。"
+        "宁波的优惠最多。"  # cited nowhere: left out
+        f"上海每人每月补助九百元[{shanghai.n}]。"  # a figure its cell does not hold: left out
+    )
+    model = QueuedFakeChat(replies=[reply])
+    service.use_chat_model(model, "fake-model")
+    table = service.compare(QUESTION)
+    assert len(model.calls) == 1
+    prompt = model.calls[0][-1].content
+    assert "五百元" in prompt and "三千万元" in prompt  # the model reads the cells
+    assert table.overview == (
+        f"上海按每人每月五百元给予补助[{shanghai.n}]。青岛每年安排资金不少于三千万元[{qingdao.n}]。"
+    )
+    assert table.to_json()["rows"] == plain.to_json()["rows"]  # the model never fills a cell

@@ -151,8 +151,9 @@ def test_the_starter_corpus_policy_landscape_is_marked_as_a_summary() -> None:
         assert meta["summary"] == "true" and meta["kind"] == "other"
 
 
-def test_front_matter_metadata_reaches_the_record(tmp_path: Path) -> None:
-    """Front matter's level, region and dates are read by the loader and win over the text."""
+def test_the_loader_keeps_front_matter_metadata_keys(tmp_path: Path) -> None:
+    """Front matter's level, region and dates are kept by the loader (the record's side is in
+    tests/integration/test_document_metadata.py)."""
     doc = tmp_path / "note.md"
     doc.write_text(
         "---\ntitle: 某学院实习管理办法\nlevel: college\nregion: 浙江省宁波市\n"
