@@ -42,10 +42,10 @@ class Lazy(Generic[T]):
         return self._built
 
 
-def build_embeddings() -> E5Embeddings:
+def build_embeddings(settings: Settings) -> E5Embeddings:
     from vectorstore.embeddings import E5Embeddings
 
-    return E5Embeddings()
+    return E5Embeddings(workers=settings.embed_workers or None)
 
 
 def build_store(settings: Settings) -> ClientAPI:

@@ -77,7 +77,7 @@ class AdvisorService:
         self._llm_label: str | None = None
         # each part built on first use (advisor/components.py), typed, exactly once
         lock = self._lock
-        self._embeddings: Lazy[E5Embeddings] = Lazy(build_embeddings, lock)
+        self._embeddings: Lazy[E5Embeddings] = Lazy(lambda: build_embeddings(self.settings), lock)
         self._chroma: Lazy[ClientAPI] = Lazy(lambda: build_store(self.settings), lock)
         self._chat_models: dict[str, Lazy[BaseChatModel | None]] = {}
         self._accounts: Lazy[AccountStore] = Lazy(self._build_accounts, lock)

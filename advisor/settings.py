@@ -66,7 +66,10 @@ class Settings(BaseSettings):
     file_timeout_s: float = Field(default=300.0, gt=0)
     chunk_tokens: int = Field(default=384, ge=64, le=512)
     chunk_overlap_tokens: int = Field(default=48, ge=0, le=128)
-    embed_batch: int = Field(default=1, ge=1, le=256)
+    #: texts per embedding-model call; 0: the embedder's choice (4 per worker thread, 1 alone)
+    embed_batch: int = Field(default=0, ge=0, le=256)
+    #: threads that embed passages side by side at ingest; 0: one per usable CPU
+    embed_workers: int = Field(default=0, ge=0, le=64)
     ingest_group_chunks: int = Field(default=64, ge=1, le=4096)
     embed_heading: bool = True
     #: OCR of scanned pages and of text layers that fail the text checks (ingest/ocr.py)

