@@ -39,7 +39,7 @@ from ingest.types import (
     PreparedDocument,
     ScreenedDocument,
 )
-from ingest.worker import ParseWorker
+from ingest.worker import MAX_AHEAD, ParseWorker
 
 #: what the pipeline holds while the worker OCRs a page: the process's compute gate, so that
 #: OCR takes turns with answering as embedding does (given by the caller: ingest does not
@@ -263,6 +263,7 @@ class IngestPipeline:
         self.compute_turn: ComputeTurn = compute_turn or contextlib.nullcontext
         self._committed: dict[str, str] = {}  # source -> committed sha, for the files ahead
         self._lookup_s = 0.0
+        self._sent_ahead: dict[Path, str] = {}  # files the worker parses ahead -> their sha
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         started = time.perf_counter()
@@ -286,6 +287,7 @@ class IngestPipeline:
                     continue
                 if len(ready.prepared.chunks) >= opts.group_chunks:
                     # a large document: the group waiting goes first, then this one alone
+                    self._send_ahead(files, index + 1, worker)
                     outcomes += self._flush(group)
                     outcomes += self._flush([ready])
                     continue
@@ -294,11 +296,35 @@ class IngestPipeline:
                     sum(len(r.prepared.chunks) for r in group) >= opts.group_chunks
                     or len(group) >= opts.group_files
                 ):
+                    self._send_ahead(files, index + 1, worker)
                     outcomes += self._flush(group)
             outcomes += self._flush(group)
         order = {path: i for i, path in enumerate(files)}
         outcomes.sort(key=lambda o: order.get(o.path, -1))  # the files' order, as before
         return IngestReport(outcomes=outcomes, seconds=time.perf_counter() - started)
+
+    def _send_ahead(self, files: list[Path], start: int, worker: ParseWorker) -> None:
+        """Before a group is embedded, send the worker the files that come next, so that it
+        parses them while this process embeds (2 cores: the parse of a small file is mostly
+        waiting for the other process). Only what is sure to be parsed: files in the current
+        catalogue window, not PDFs (OCR takes turns), that pass the file checks and changed."""
+        opts = self.options
+        limits = LoadLimits(max_bytes=opts.max_bytes, max_pages=opts.max_pages)
+        window_end = ((start - 1) // _LOOKUP_FILES + 1) * _LOOKUP_FILES  # start >= 1
+        for path in files[start : min(window_end, start + MAX_AHEAD)]:
+            if path in self._sent_ahead:
+                continue
+            if path.suffix.lower() == ".pdf":
+                return  # parsed in its turn; what follows it must wait (the worker's order)
+            try:
+                check_file(path, limits)
+                sha = sha256_file(path)
+            except Exception:  # reported when its turn comes
+                return
+            if self._committed.get(path.name) == sha:
+                continue  # unchanged: skipped then, nothing to parse
+            worker.prefetch(path, password=opts.password, limits=limits)
+            self._sent_ahead[path] = sha
 
     def _prepare_one(
         self, path: Path, worker: ParseWorker, seen: dict[str, Path]
@@ -328,7 +354,7 @@ class IngestPipeline:
 
         timings = outcome.timings
         tick = time.perf_counter()
-        sha = sha256_file(path)
+        sha = self._sent_ahead.pop(path, None) or sha256_file(path)
         committed = self._committed.get(outcome.source)
         timings["hash"] = time.perf_counter() - tick + self._lookup_s  # with the look-up
         self._lookup_s = 0.0

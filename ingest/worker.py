@@ -13,6 +13,7 @@ and gives each page its own time budget. The OCR engine is loaded once per worke
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import multiprocessing as mp
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WORKER_MEMORY_LIMIT_BYTES = 6 * 1024**3
+
+#: files sent ahead at most (their requests and results fit in the pipe's buffers)
+MAX_AHEAD = 64
 
 
 _engine: Any = None  # the worker's OCR engine, loaded on its first scanned page
@@ -126,6 +130,8 @@ class ParseWorker:
         self._ctx = mp.get_context("spawn")
         self._proc: Any = None
         self._conn: Connection | None = None
+        #: files sent ahead (``prefetch``) whose results the worker has or will send, in order
+        self._ahead: collections.deque[str] = collections.deque()
 
     def __enter__(self) -> ParseWorker:
         return self
@@ -144,6 +150,18 @@ class ParseWorker:
             self._conn = parent
         return self._conn
 
+    def prefetch(self, path: Path, *, password: str | None, limits: LoadLimits) -> None:
+        """Send ``path`` ahead, so that the worker parses it while this process embeds; its
+        ``parse`` must come next, in the same order. Only for files that cannot need OCR (no
+        page turns): not for PDFs. Its time budget starts when ``parse`` waits for it."""
+        if path.suffix.lower() == ".pdf":
+            raise ValueError("a PDF may need OCR in turns with the parent: parse it in order")
+        if len(self._ahead) >= MAX_AHEAD:
+            return
+        conn = self._ensure_started()
+        conn.send((str(path), password, limits, None))
+        self._ahead.append(str(path))
+
     def parse(
         self,
         path: Path,
@@ -157,8 +175,13 @@ class ParseWorker:
         """Parse and screen ``path`` in the worker. The file has ``timeout_s`` for everything
         but OCR; each OCR'd page has ``ocr.page_timeout_s`` of its own, runs inside ``turn()``
         (the compute gate) and is reported to ``on_page(index, total, seconds, confidence)``."""
+        if self._ahead and self._ahead[0] != str(path):  # not the order it was sent in
+            self._kill()
         conn = self._ensure_started()
-        conn.send((str(path), password, limits, ocr))
+        if self._ahead:
+            self._ahead.popleft()  # sent ahead: its result is next in the pipe
+        else:
+            conn.send((str(path), password, limits, ocr))
         budget = self.timeout_s
         while True:
             tick = time.monotonic()
@@ -204,6 +227,7 @@ class ParseWorker:
         if self._conn is not None:
             self._conn.close()
         self._proc, self._conn = None, None
+        self._ahead.clear()  # what was sent ahead died with the worker: sent again on parse
 
     def close(self) -> None:
         if self._proc is not None and self._proc.is_alive() and self._conn is not None:

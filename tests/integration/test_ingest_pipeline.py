@@ -171,6 +171,69 @@ def test_parse_timeout_stops_only_that_file(tmp_path) -> None:
     assert "training bases" in screened.pages[0].text
 
 
+def _text(screened) -> str:
+    return "\n".join(p.text for p in screened.pages)
+
+
+def test_files_sent_ahead_come_back_in_order_and_a_slow_one_times_out(tmp_path) -> None:
+    files = []
+    for i in range(4):
+        files.append(tmp_path / f"note{i}.txt")
+        files[-1].write_text(f"第{i + 1}份纪要：校企共建实训基地，第{i + 1}次会议。", encoding="utf-8")
+    with ParseWorker(timeout_s=60) as worker:
+        for path in files:
+            worker.prefetch(path, password=None, limits=LoadLimits())
+        for i, path in enumerate(files[:2]):  # results arrive in the order sent
+            assert f"第{i + 1}份纪要" in _text(worker.parse(path, password=None, limits=LoadLimits()))
+        # asked out of order: what was sent ahead is dropped and the file parsed on its own
+        assert "第4份纪要" in _text(worker.parse(files[3], password=None, limits=LoadLimits()))
+        assert "第3份纪要" in _text(worker.parse(files[2], password=None, limits=LoadLimits()))
+        big = tmp_path / "big.txt"  # seconds of parsing: not done when asked for at once
+        big.write_text("校企合作共建实训基地，企业提供设备与导师。\n" * 200_000, encoding="utf-8")
+        worker.prefetch(big, password=None, limits=LoadLimits())
+        worker.prefetch(files[1], password=None, limits=LoadLimits())
+        worker.timeout_s = 0.001  # the file sent ahead is late: stopped and reported
+        with pytest.raises(ParseTimeoutError):
+            worker.parse(big, password=None, limits=LoadLimits())
+        worker.timeout_s = 60
+        assert "第2份纪要" in _text(worker.parse(files[1], password=None, limits=LoadLimits()))
+        with pytest.raises(ValueError):
+            pdf = write_pdf(tmp_path / "a.pdf", [EN_PAGE_1])
+            worker.prefetch(pdf, password=None, limits=LoadLimits())
+
+
+def test_many_small_files_with_a_pdf_and_an_unchanged_file_between(tmp_path) -> None:
+    """Files are sent ahead while a group is embedded; a PDF, an unchanged file and a bad file
+    among them keep the outcomes in order and right."""
+    from advisor.service import AdvisorService
+    from advisor.settings import Settings
+
+    service = AdvisorService(
+        Settings(data_dir=tmp_path / "data", llm="extractive", ingest_group_chunks=3)
+    )
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"n{i:02d}.txt").write_text(
+            f"第{i}号通知：学院与企业共建第{i}个实训基地。", encoding="utf-8"
+        )
+    write_pdf(folder / "n05b.pdf", [EN_PAGE_1])
+    (folder / "n08b.txt").write_bytes(b"")  # empty: refused by name
+    first = service.ingest([folder / "n03.txt"])
+    assert first.ok
+    report = service.ingest([folder])
+    by_name = {o.source: o for o in report.outcomes}
+    assert [o.source for o in report.outcomes] == sorted(by_name)
+    assert by_name["n03.txt"].status == "unchanged"
+    assert by_name["n08b.txt"].status == "failed"
+    assert by_name["n05b.pdf"].status == "indexed"
+    assert sum(o.status == "indexed" for o in report.outcomes) == 12  # 11 notes + the PDF
+    kb = service.knowledge_base()
+    for i in range(12):
+        hits = [c for c in kb.iter_chunks() if c.metadata["source"] == f"n{i:02d}.txt"]
+        assert len(hits) == 1 and f"第{i}号通知" in hits[0].text
+
+
 def test_duplicate_file_names_in_one_run(service, tmp_path) -> None:
     for sub in ("a", "b"):
         (tmp_path / sub).mkdir()
