@@ -12,8 +12,8 @@ Two ways to use the cores, measured (bench/embed_batch_bench.py, docs/BENCHMARKS
   engine on one core (OpenMP set to one thread in that thread), a few texts per call. No thread
   then waits at the engine's per-layer barriers for another one, and a text's weights stream
   once for several texts: 1.09 x the tokens per second of one text at a time on all cores
-  (median of interleaved trials on the 2-core machine). The vectors are the same either way (each output row is summed by one thread in the
-  same order).
+  (median of interleaved trials on the 2-core machine, bench/embed_workers_bench.py). The
+  vectors are the same either way (each output row is summed by one thread in the same order).
 """
 
 from __future__ import annotations

@@ -83,9 +83,7 @@ class ComputeGate:
     def contended(self) -> bool:
         """Another thread is waiting for its turn (a long holder should let go soon)."""
         with self._cond:
-            return any(
-                t not in self._gave_up for t in range(self._serving + 1, self._next_ticket)
-            )
+            return any(t not in self._gave_up for t in range(self._serving + 1, self._next_ticket))
 
 
 #: taken by LocalServerChat for a whole generation, by E5Embeddings per call or batch, and by

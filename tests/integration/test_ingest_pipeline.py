@@ -179,12 +179,16 @@ def test_files_sent_ahead_come_back_in_order_and_a_slow_one_times_out(tmp_path) 
     files = []
     for i in range(4):
         files.append(tmp_path / f"note{i}.txt")
-        files[-1].write_text(f"第{i + 1}份纪要：校企共建实训基地，第{i + 1}次会议。", encoding="utf-8")
+        files[-1].write_text(
+            f"第{i + 1}份纪要：校企共建实训基地，第{i + 1}次会议。", encoding="utf-8"
+        )
     with ParseWorker(timeout_s=60) as worker:
         for path in files:
             worker.prefetch(path, password=None, limits=LoadLimits())
         for i, path in enumerate(files[:2]):  # results arrive in the order sent
-            assert f"第{i + 1}份纪要" in _text(worker.parse(path, password=None, limits=LoadLimits()))
+            assert f"第{i + 1}份纪要" in _text(
+                worker.parse(path, password=None, limits=LoadLimits())
+            )
         # asked out of order: what was sent ahead is dropped and the file parsed on its own
         assert "第4份纪要" in _text(worker.parse(files[3], password=None, limits=LoadLimits()))
         assert "第3份纪要" in _text(worker.parse(files[2], password=None, limits=LoadLimits()))
