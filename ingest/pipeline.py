@@ -267,6 +267,7 @@ class IngestPipeline:
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         started = time.perf_counter()
+        self._committed, self._sent_ahead, self._lookup_s = {}, {}, 0.0  # nothing of a last run
         files = find_files(paths)
         outcomes: list[FileOutcome] = []
         group: list[_Ready] = []
