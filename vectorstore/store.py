@@ -331,22 +331,13 @@ class KnowledgeBase:
         return None
 
     def committed_sha(self, source: str) -> str | None:
-        got = self._catalog.get(ids=[doc_id_for(source)], include=["metadatas"])
-        metas = got["metadatas"] or []
-        return str(metas[0]["sha256"]) if metas and metas[0].get("sha256") else None
+        return self.committed_shas([source]).get(source)
 
     def committed_shas(self, sources: Sequence[str]) -> dict[str, str]:
         """source -> committed sha256 for those of ``sources`` that are committed (one
         catalogue read for all of them)."""
-        ids = {doc_id_for(source): source for source in sources}
-        if not ids:
-            return {}
-        got = self._catalog.get(ids=list(ids), include=["metadatas"])
-        return {
-            ids[str(m["doc_id"])]: str(m["sha256"])
-            for m in got["metadatas"] or []
-            if m and m.get("sha256") and m.get("doc_id") in ids
-        }
+        records = self.get_documents(doc_id_for(source) for source in sources)
+        return {r.source: r.sha256 for r in records.values()}
 
     def committed_versions(self) -> dict[str, str]:
         """doc_id -> committed sha256, for filtering out chunks of unfinished writes."""
