@@ -96,6 +96,9 @@ class ChainConfig:
     by_party: bool = True
     #: an English answer's prompt carries the glossed terms of its Chinese sentences
     gloss_prompt: bool = False
+    #: a follow-up is rewritten by the model before retrieval; off: it is searched with the
+    #: previous question prefixed, and the model reads that question beside it
+    rewrite_follow_ups: bool = False
 
 
 def question_lang(question: str) -> str:
@@ -120,10 +123,17 @@ def _clean_rewrite(text: str, fallback: str) -> str:
     return line if 4 <= len(line) <= 300 else fallback
 
 
+def earlier_question(history: Sequence[HistoryTurn] | None) -> str:
+    """The last question the user asked before this one ("" without history)."""
+    previous = [t.get("content", "").strip() for t in history or [] if t.get("role") == "user"]
+    return previous[-1] if previous else ""
+
+
 def _concatenate_history(inputs: dict[str, Any]) -> str:
-    """Without a model, a follow-up is made standalone by prefixing the last user turn."""
-    previous = [t["content"] for t in inputs.get("history") or [] if t.get("role") == "user"]
-    return f"{previous[-1]} {inputs['question']}" if previous else inputs["question"]
+    """Without a model rewrite, a follow-up is made standalone by prefixing the last user
+    turn (what it refers to: "这两类学校", "the same law")."""
+    previous = earlier_question(inputs.get("history"))
+    return f"{previous} {inputs['question']}" if previous else inputs["question"]
 
 
 def build_condense_chain(
@@ -286,7 +296,10 @@ def build_answer_messages(
     extra_terms: Sequence[str] = (),
     *,
     ranked: Sequence[Decisive] | None = None,
+    earlier: str = "",
 ) -> list[BaseMessage]:
+    """The answer prompt; ``earlier`` is the previous question of a follow-up that was not
+    rewritten, shown before the question so that the model reads what it refers to."""
     refusal = load_prompt("refusal", lang)
     system = render_prompt("answer_system", lang, refusal=refusal)
     if ranked is not None and config.decisive_prompt:
@@ -294,6 +307,8 @@ def build_answer_messages(
         sources = format_decisive(ranked, config, question if gloss else None)
     else:
         sources = format_sources(passages, question, config, lang, extra_terms)
+    if earlier:
+        question = render_prompt("follow_up", lang, earlier=earlier[:200], question=question)
     user = render_prompt("answer_user", lang, sources=sources, question=question)
     return [SystemMessage(content=system), HumanMessage(content=user)]
 
@@ -422,6 +437,15 @@ def format_extractive(chosen: Sequence[Decisive]) -> str:
 
 
 _BASIS_HEADING = {"zh": "依据（原文）", "en": "Basis (quoted from the sources)"}
+#: the model wrote nothing (or "not covered") where a passage in the other language states
+#: the answer: its figures and terms are shown, and this says where the text is
+_SILENT_MODEL_NOTE = {
+    "en": (
+        "The model wrote no explanation here, but the cited sources state the answer: their "
+        "figures and terms follow, and their text is under Sources."
+    ),
+    "zh": "模型未给出解释，但所引资料载有答案：其中的数字和术语见下，原文见“来源”。",
+}
 
 
 def join_sections(*sections: str) -> str:
@@ -610,7 +634,8 @@ class Advisor:
         self.retriever = retriever
         self.llm_label = llm_label
         self.config = config or ChainConfig()
-        self.standalone_chain = build_standalone_question_chain(llm, self.config)
+        rewriter = llm if self.config.rewrite_follow_ups else None
+        self.standalone_chain = build_standalone_question_chain(rewriter, self.config)
         self.retrieval_chain = build_retrieval_chain(retriever, self.config)
         self.generation_chain = build_generation_chain(llm) if llm is not None else None
         self.glossary = load_glossary()
@@ -657,7 +682,8 @@ class Advisor:
             raise ValueError("the question is empty")
         lang = question_lang(question)
         history = list(history or [])
-        if history:
+        rewrite = bool(history) and self.config.rewrite_follow_ups and self.llm is not None
+        if rewrite:
             yield StatusEvent("condense")
         try:
             standalone = self.standalone_chain.invoke({"question": question, "history": history})
@@ -719,8 +745,16 @@ class Advisor:
             # parallel zh/en documents: the model reads the sentences in the answer's
             # language when they are nearly as good (it quotes rather than translates)
             mine = own_language_first(ranked, lang)
+            # a follow-up not rewritten: the model reads it after the question it follows
+            earlier = "" if rewrite else earlier_question(history)
             messages = build_answer_messages(
-                standalone, passages, lang, self.config, terms, ranked=mine
+                question if earlier else standalone,
+                passages,
+                lang,
+                self.config,
+                terms,
+                ranked=mine,
+                earlier=earlier,
             )
             parts: list[str] = []
             try:
@@ -805,6 +839,8 @@ class Advisor:
                 raw = append_basis(raw, rest, result.lang)
         elif basis:
             raw = append_basis(raw, basis, result.lang)
+        if not raw.strip() and figures:  # the passages state it in the other language
+            raw = _SILENT_MODEL_NOTE.get(result.lang, _SILENT_MODEL_NOTE["en"])
         raw = join_sections(raw, figures)
         raw, dropped = drop_unsupported_figures(
             raw, result.contexts, [result.question, result.standalone_question]

@@ -160,6 +160,12 @@ _DATE_CN = re.compile(
     r"(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*(?P<m>\d{1,2}|[一二三四五六七八九十]{1,2})\s*月"
     r"(?:\s*(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*日)?"
 )
+_YEAR_DIGITS = r"(?:1[89]|20)\d\d|[〇零一二][〇零一二三四五六七八九]{3}"
+#: the start of a period ("自2011年起", "2015年以来"): a year an English answer must give
+_SINCE_YEAR = re.compile(
+    rf"(?:自|从)\s*(?P<y>{_YEAR_DIGITS})\s*年\s*(?:起|以来|开始)?"
+    rf"|(?P<z>{_YEAR_DIGITS})\s*年\s*(?:起|以来)"
+)
 _ARTICLE_CN = re.compile(r"第([零〇一二两三四五六七八九十百千\d]+)([条章款项])")
 _PART_EN = {"条": "Article", "章": "Chapter", "款": "Paragraph", "项": "Item"}
 _MONTHS = "January February March April May June July August September October November December"
@@ -216,6 +222,12 @@ def english_figures(sentence: str) -> list[tuple[str, str]]:
         month = _MONTHS.split()[int(mo) - 1]
         english = f"{int(day)} {month} {int(y)}" if day else f"{month} {int(y)}"
         found.append((m.start(), english, m.group()))
+        taken.append(m.span())
+    for m in _SINCE_YEAR.finditer(text):
+        year = _value(m.group("y") or m.group("z"))
+        if year is None or not free(m.span()):
+            continue
+        found.append((m.start(), f"since {int(year)}", m.group().strip()))
         taken.append(m.span())
     for m in _PERCENT_CN.finditer(text):
         if not free(m.span()):

@@ -364,6 +364,7 @@ class AdvisorService:
             one_language=self.settings.one_language,
             by_party=self.settings.by_party,
             gloss_prompt=self.settings.gloss_prompt,
+            rewrite_follow_ups=self.settings.rewrite_follow_ups,
         )
         if backend is None or backend == self.settings.llm:
             chat_model, label = self.chat_model, self.llm_label

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     #: (advisor/terms.py) in its prompt too, not only under the answer; measured, see
     #: docs/BENCHMARKS.md
     gloss_prompt: bool = False
+    #: have the model rewrite a follow-up into a standalone question before retrieval; off:
+    #: the follow-up is searched together with the previous question, and the model reads
+    #: both (measured: the rewrite cost 2-3.5 s before the sources and ranked worse, see
+    #: docs/BENCHMARKS.md); on suits a large remote model
+    rewrite_follow_ups: bool = False
     #: an answer still being written after this long is stopped with a clear error
     question_timeout_s: float = Field(default=300.0, gt=0)
     max_batch_questions: int = Field(default=500, ge=1)

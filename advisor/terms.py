@@ -218,23 +218,47 @@ def _known_to_question(term: Term, question: str) -> bool:
     return term.chinese in question or term.english.split(" / ")[0] in lowered
 
 
+def asked_terms(question: str, glossary: Glossary) -> list[Term]:
+    """The field's terms an English question names, each with the Chinese the glossary gives
+    it ("city-level industry-education consortium" -> 市域产教联合体), longest first."""
+    lowered = question.lower()
+    found: list[Term] = []
+    for english in sorted(glossary.en_to_zh, key=len, reverse=True):
+        if not re.search(rf"(?<![a-z0-9]){re.escape(english)}(?![a-z0-9])", lowered):
+            continue
+        for chinese in glossary.en_to_zh[english]:
+            if chinese not in question and all(chinese != t.chinese for t in found):
+                found.append(Term(chinese, english))
+    return found
+
+
+#: a term the question names in English comes before every other term of its passage
+_ASKED_WEIGHT = float("inf")
+
+
 def term_lines(chosen: Sequence[Decisive], question: str, lang: str) -> str:
     """For an English answer over Chinese sentences: their terms glossed, one line per cited
-    passage ("- job placement (职业介绍) · subsidy (补贴)[1]"). A passage shows its rarest
-    words (the most telling), in the order written; terms the question already names are
-    left out, since they tell the reader nothing new."""
+    passage ("- job placement (职业介绍) · subsidy (补贴)[1]"). A passage shows first the
+    Chinese of the field's terms the question names in English (the words to look for in
+    the source), then its rarest words (the most telling), in the order written; terms the
+    question already gives in Chinese are left out, since they tell the reader nothing new."""
     if lang != "en":
         return ""
     glossary = load_glossary()
+    asked = asked_terms(question, glossary)
     per_passage: dict[int, list[_Found]] = {}
     for index, d in enumerate(sorted(chosen, key=lambda d: (d.n, d.position))):
         if d.passage.lang != "zh":
             continue
         found = per_passage.setdefault(d.n, [])
+        for term in asked:
+            at = d.text.find(term.chinese)
+            if at >= 0 and all(term.chinese != g.term.chinese for g in found):
+                found.append(_Found(index * 10_000 + at, term, _ASKED_WEIGHT))
         for f in _clause_terms(d.text, glossary):
             if _known_to_question(f.term, question):
                 continue
-            if all(f.term.chinese != g.term.chinese for g in found):
+            if all(f.term.chinese not in g.term.chinese for g in found):
                 # sentences of one passage in their order, then words in theirs
                 found.append(_Found(index * 10_000 + f.position, f.term, f.weight))
     lines: list[str] = []
@@ -243,7 +267,7 @@ def term_lines(chosen: Sequence[Decisive], question: str, lang: str) -> str:
         keep = sorted(found, key=lambda f: f.weight, reverse=True)[: min(MAX_PER_PASSAGE, budget)]
         budget -= len(keep)
         if keep:
-            keep.sort(key=lambda f: f.position)
+            keep.sort(key=lambda f: (f.weight != _ASKED_WEIGHT, f.position))  # asked first
             terms = SEPARATOR.join(f"{f.term.english} ({f.term.chinese})" for f in keep)
             lines.append(f"- {terms}[{n}]")
     if not lines:

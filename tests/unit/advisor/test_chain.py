@@ -106,10 +106,35 @@ def test_no_evidence_refuses_without_calling_the_model(kb_service) -> None:
     assert fake.calls == []
 
 
+def test_a_follow_up_is_searched_with_the_question_it_follows(kb_service) -> None:
+    """By default a follow-up is not rewritten by the model (one model call, no wait before
+    the sources): it is searched with the previous question prefixed, and the model reads
+    both, the follow-up as the question."""
+    advisor, fake = make_advisor(kb_service, ["教师每年至少到企业工作一个月[1]。"])
+    history = [
+        {"role": "user", "content": "什么是双师型教师？"},
+        {"role": "assistant", "content": "既能讲授理论又有企业实践经验的教师。"},
+    ]
+    events = list(advisor.stream("他们每年要去企业多久？", history))
+    assert not any(getattr(e, "stage", "") == "condense" for e in events)
+    answer = next(e.answer for e in events if isinstance(e, FinalEvent))
+    assert answer.standalone_question == "什么是双师型教师？ 他们每年要去企业多久？"
+    assert len(fake.calls) == 1, "no rewrite call"
+    prompt = str(fake.calls[0][-1].content)
+    assert "问题：他们每年要去企业多久？\n（接着上一个问题追问：什么是双师型教师？）" in prompt
+    # cross-language: the only passage on the topic is English; per-language search finds it
+    assert "teachers_en.md" in [p.source for p in answer.contexts[:3]]
+
+
 def test_follow_up_is_rewritten_only_with_history(kb_service) -> None:
-    advisor, fake = make_advisor(
-        kb_service,
-        ["双师型教师每年到企业工作多长时间？", "教师每年至少到企业工作一个月[1]。"],
+    from advisor.chain import Advisor, ChainConfig
+
+    fake = QueuedFakeChat(
+        replies=["双师型教师每年到企业工作多长时间？", "教师每年至少到企业工作一个月[1]。"]
+    )
+    retriever = kb_service.advisor().retriever
+    advisor = Advisor(
+        fake, retriever, llm_label="fake", config=ChainConfig(rewrite_follow_ups=True)
     )
     history = [
         {"role": "user", "content": "什么是双师型教师？"},
@@ -119,7 +144,7 @@ def test_follow_up_is_rewritten_only_with_history(kb_service) -> None:
     assert answer.standalone_question == "双师型教师每年到企业工作多长时间？"
     assert len(fake.calls) == 2
     assert "什么是双师型教师" in fake.calls[0][0].content  # the condense prompt saw history
-    # cross-language: the only passage on the topic is English; per-language search finds it
+    assert "接着上一个问题" not in str(fake.calls[1][-1].content)  # rewritten: no earlier line
     assert "teachers_en.md" in [p.source for p in answer.contexts[:3]]
 
     advisor, fake = make_advisor(kb_service, ["Teachers work in enterprises [1]."])
@@ -228,12 +253,13 @@ def test_excerpt_budget_shrinks_with_rank() -> None:
 
 
 def test_every_prompt_renders() -> None:
-    values = {"refusal": "R", "sources": "S", "question": "Q", "history": "H"}
+    values = {"refusal": "R", "sources": "S", "question": "Q", "history": "H", "earlier": "E"}
     names = prompt_names()
     assert {n for n, _ in names} >= {
         "answer_system",
         "answer_user",
         "condense",
+        "follow_up",
         "refusal",
         "extractive_label",
     }

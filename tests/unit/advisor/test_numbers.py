@@ -50,6 +50,10 @@ def test_only_figures_above_ten_absent_from_the_evidence_are_unsupported() -> No
         ("连续三至五年", [("3 to 5 years", "三至五年")]),
         ("审批机关应当在三个月以内作出决定", [("within 3 months", "三个月以内")]),
         ("依照第二十四条的规定", [("Article 24", "第二十四条")]),
+        # the start of a period is a figure; a date's year is the date's
+        ("自2011年起，逐步进入实践实施阶段", [("since 2011", "自2011年起")]),
+        ("二〇一五年以来，共建基地", [("since 2015", "二〇一五年以来")]),
+        ("自2022年5月1日起施行", [("1 May 2022", "2022年5月1日")]),
         # no figure: a year as a date of revision, an ordinal, 一定
         ("2022年修订，一是加强，享受一定标准的补贴", []),
     ],

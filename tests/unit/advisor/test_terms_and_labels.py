@@ -65,6 +65,22 @@ def test_term_lines_only_for_english_answers_over_chinese_and_without_the_questi
     assert term_lines(english, question, "en") == ""
 
 
+def test_a_term_the_question_names_in_english_is_shown_first_with_its_chinese() -> None:
+    """Asked for a city-level industry-education consortium, the answer gives the Chinese to
+    look for in the source (市域产教联合体), which a word-by-word cut never shows whole."""
+    clause = (
+        "由院校、行业组织、企业、科研院所和政府部门组成的联合体，按区域（市域产教联合体）"
+        "或按行业（行业产教融合共同体）组织。"
+    )
+    chosen = [_Sentence(clause, 0, 1, _Passage("zh"))]
+    question = "What is the Chinese term for a city-level industry-education consortium?"
+    [line] = term_lines(chosen, question, "en").splitlines()[1:]
+    assert line.startswith("- city-level industry-education consortium (市域产教联合体) · ")
+    assert line.count("市域产教联合体") == 1
+    # its parts are not glossed again beside it
+    assert "(联合体)" not in line and "(市域)" not in line
+
+
 @dataclass
 class _Record:
     title: str
