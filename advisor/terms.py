@@ -222,53 +222,60 @@ def asked_terms(question: str, glossary: Glossary) -> list[Term]:
     """The field's terms an English question names, each with the Chinese the glossary gives
     it ("city-level industry-education consortium" -> 市域产教联合体), longest first."""
     lowered = question.lower()
+    taken = [False] * len(lowered)  # the longest match wins, as in the glossary's expansion
     found: list[Term] = []
     for english in sorted(glossary.en_to_zh, key=len, reverse=True):
-        if not re.search(rf"(?<![a-z0-9]){re.escape(english)}(?![a-z0-9])", lowered):
+        pattern = rf"(?<![a-z0-9]){re.escape(english)}(?![a-z0-9])"
+        spans = [m.span() for m in re.finditer(pattern, lowered)]
+        spans = [(a, b) for a, b in spans if not any(taken[a:b])]
+        if not spans:
             continue
+        for a, b in spans:
+            taken[a:b] = [True] * (b - a)
         for chinese in glossary.en_to_zh[english]:
             if chinese not in question and all(chinese != t.chinese for t in found):
                 found.append(Term(chinese, english))
     return found
 
 
-#: a term the question names in English comes before every other term of its passage
-_ASKED_WEIGHT = float("inf")
-
-
 def term_lines(chosen: Sequence[Decisive], question: str, lang: str) -> str:
     """For an English answer over Chinese sentences: their terms glossed, one line per cited
-    passage ("- job placement (职业介绍) · subsidy (补贴)[1]"). A passage shows first the
-    Chinese of the field's terms the question names in English (the words to look for in
-    the source), then its rarest words (the most telling), in the order written; terms the
-    question already gives in Chinese are left out, since they tell the reader nothing new."""
+    passage ("- job placement (职业介绍) · subsidy (补贴)[1]"). A passage shows its rarest
+    words (the most telling), in the order written; terms the question already names are
+    left out, since they tell the reader nothing new. A field term the question names in
+    English whose Chinese the word cut does not yield whole (市域产教联合体 is cut into
+    市域 / 产教 / 联合体) comes first, beside those: the words to look for in the source."""
     if lang != "en":
         return ""
     glossary = load_glossary()
     asked = asked_terms(question, glossary)
-    per_passage: dict[int, list[_Found]] = {}
+    per_passage: dict[int, tuple[list[Term], list[_Found]]] = {}
     for index, d in enumerate(sorted(chosen, key=lambda d: (d.n, d.position))):
         if d.passage.lang != "zh":
             continue
-        found = per_passage.setdefault(d.n, [])
+        named, found = per_passage.setdefault(d.n, ([], []))
+        clause = _clause_terms(d.text, glossary)
+        words = {f.term.chinese for f in clause}
         for term in asked:
-            at = d.text.find(term.chinese)
-            if at >= 0 and all(term.chinese != g.term.chinese for g in found):
-                found.append(_Found(index * 10_000 + at, term, _ASKED_WEIGHT))
-        for f in _clause_terms(d.text, glossary):
+            if term.chinese in d.text and term.chinese not in words and term not in named:
+                named.append(term)
+        for f in clause:
             if _known_to_question(f.term, question):
                 continue
-            if all(f.term.chinese not in g.term.chinese for g in found):
+            if any(f.term.chinese in t.chinese for t in named):
+                continue  # a part of a named term
+            if all(f.term.chinese != g.term.chinese for g in found):
                 # sentences of one passage in their order, then words in theirs
                 found.append(_Found(index * 10_000 + f.position, f.term, f.weight))
     lines: list[str] = []
     budget = MAX_TERMS
-    for n, found in per_passage.items():
+    for n, (named, found) in per_passage.items():
         keep = sorted(found, key=lambda f: f.weight, reverse=True)[: min(MAX_PER_PASSAGE, budget)]
         budget -= len(keep)
-        if keep:
-            keep.sort(key=lambda f: (f.weight != _ASKED_WEIGHT, f.position))  # asked first
-            terms = SEPARATOR.join(f"{f.term.english} ({f.term.chinese})" for f in keep)
+        keep.sort(key=lambda f: f.position)
+        shown = [*named, *(f.term for f in keep)]
+        if shown:
+            terms = SEPARATOR.join(f"{t.english} ({t.chinese})" for t in shown)
             lines.append(f"- {terms}[{n}]")
     if not lines:
         return ""

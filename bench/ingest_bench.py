@@ -116,14 +116,16 @@ def build_small_files(folder: Path, n: int) -> list[Path]:
     return files
 
 
-def run_pipeline(files: list[Path], data: Path, embeddings) -> dict:
+def run_pipeline(files: list[Path], data: Path, embeddings, write_behind: bool = True) -> dict:
     from advisor.service import AdvisorService
     from advisor.settings import Settings
 
     service = AdvisorService(Settings(data_dir=data), embeddings=embeddings)
     service.knowledge_base()  # Chroma imported and opened before the clock (as the naive run)
+    options = service.ingest_options()
+    options.write_behind = write_behind
     started = time.perf_counter()
-    report = service.ingest(files)
+    report = service.ingest(files, options=options)
     wall = time.perf_counter() - started
     assert report.ok, [(o.source, o.message) for o in report.failed]
     kb = service.knowledge_base()
@@ -140,7 +142,11 @@ def run_pipeline(files: list[Path], data: Path, embeddings) -> dict:
         "wall_s": wall,
         "pages": sum(o.pages for o in report.outcomes),
         "chunks": kb.count_chunks(),
-        "split_s": {k: report.total(k) for k in ("hash", "parse", "chunk", "embed", "write")},
+        # "write" is the store's time in the writer's thread (it overlaps embedding);
+        # "write_wait" is what the pipeline waited for it
+        "split_s": {
+            k: report.total(k) for k in ("hash", "parse", "chunk", "embed", "write", "write_wait")
+        },
         "files": len(report.outcomes),
         "per_file": {
             o.source: {"pages": o.pages, "chunks": o.chunks, "s": sum(o.timings.values())}
@@ -198,7 +204,13 @@ def run_naive_langchain(files: list[Path], data: Path, embeddings) -> dict:
 
 
 def bench_corpus(
-    name: str, files: list[Path], tmp_path: Path, embeddings, naive_embeddings, repeat: int
+    name: str,
+    files: list[Path],
+    tmp_path: Path,
+    embeddings,
+    naive_embeddings,
+    repeat: int,
+    inline_too: bool = False,
 ) -> dict:
     """Each of the three runs ``repeat`` times, in the order pipeline, alone, naive, then the
     reverse, and so on (ABC CBA ...): the machine's speed drifts by tens of per cent over
@@ -207,6 +219,7 @@ def bench_corpus(
     ours_runs: list[dict] = []
     alone_runs: list[dict] = []
     naive_runs: list[dict] = []
+    inline_runs: list[dict] = []
     texts: list[str] = []
 
     def ours() -> None:
@@ -221,15 +234,25 @@ def bench_corpus(
         path = tmp_path / f"{name}-naive-{len(naive_runs)}"
         naive_runs.append(run_naive_langchain(files, path, naive_embeddings))
 
+    def inline() -> None:  # the pipeline with its writes in line (before write-behind)
+        path = tmp_path / f"{name}-inline-{len(inline_runs)}"
+        run = run_pipeline(files, path, embeddings, write_behind=False)
+        run.pop("embed_texts")
+        inline_runs.append(run)
+
+    steps = [ours, alone, naive, *([inline] if inline_too else [])]
     for i in range(repeat):  # round 0 runs the pipeline first, so `texts` is always filled
-        for step in (ours, alone, naive) if i % 2 == 0 else (naive, alone, ours):
+        for step in steps if i % 2 == 0 else steps[::-1]:
             step()
     result = {"files": len(files)}
-    for key, runs in (("ours", ours_runs), ("embedding_alone", alone_runs), ("naive", naive_runs)):
+    kinds = [("ours", ours_runs), ("embedding_alone", alone_runs), ("naive", naive_runs)]
+    if inline_runs:
+        kinds.append(("writes_inline", inline_runs))
+    for key, runs in kinds:
         mean = dict(runs[-1])
         mean["wall_s"] = sum(r["wall_s"] for r in runs) / len(runs)
         mean["runs_s"] = [round(r["wall_s"], 1) for r in runs]
-        if key == "ours":
+        if key in ("ours", "writes_inline"):
             mean["split_s"] = {
                 k: sum(r["split_s"][k] for r in runs) / len(runs) for k in runs[0]["split_s"]
             }
@@ -242,21 +265,25 @@ def report(name: str, result: dict) -> None:
     ours, alone, naive = result["ours"], result["embedding_alone"], result["naive"]
     print(f"\n== {name}: {result['files']} files, {ours['pages']} pages")
     print(f"{'run':<36}{'seconds':>9}{'chunks':>8}{'chunks/s':>10}{'tokens':>9}")
-    for label, r in (
+    rows = [
         ("pipeline (this project)", ours),
         ("embedding alone (same chunks)", alone),
         ("naive LangChain (RCTS 500/50)", naive),
-    ):
+    ]
+    if "writes_inline" in result:
+        rows.append(("pipeline, writes in line", result["writes_inline"]))
+    for label, r in rows:
         print(
             f"{label:<36}{r['wall_s']:>9.1f}{r['chunks']:>8}"
             f"{r['chunks'] / r['wall_s']:>10.2f}{r['tokens']:>9}   runs {r.get('runs_s')}"
         )
     split = ours["split_s"]
-    other = ours["wall_s"] - sum(split.values())
+    other = ours["wall_s"] - sum(v for k, v in split.items() if k != "write")
     print(
         "pipeline by stage: "
         + ", ".join(f"{k} {v:.1f} s" for k, v in split.items())
-        + f", bookkeeping {other:.1f} s"
+        + f", bookkeeping {other:.1f} s  (write runs in its own thread; write_wait is what the"
+        " pipeline waited for it)"
     )
     outside = (ours["wall_s"] - split["embed"]) / max(1, result["files"])
     print(f"time per file outside embedding: {outside * 1000:.0f} ms")
@@ -264,6 +291,13 @@ def report(name: str, result: dict) -> None:
         f"pipeline / naive: {ours['wall_s'] / naive['wall_s']:.3f}   "
         f"pipeline / embedding alone: {ours['wall_s'] / alone['wall_s']:.3f}"
     )
+    if "writes_inline" in result:
+        inline = result["writes_inline"]
+        print(
+            f"writes in line / naive: {inline['wall_s'] / naive['wall_s']:.3f}   "
+            f"/ embedding alone: {inline['wall_s'] / alone['wall_s']:.3f}   "
+            f"write-behind saves {inline['wall_s'] - ours['wall_s']:.1f} s"
+        )
 
 
 def main() -> None:
@@ -273,6 +307,11 @@ def main() -> None:
     parser.add_argument("--pages-zh", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each, order alternating")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--inline-too",
+        action="store_true",
+        help="also run the pipeline with its writes in line (no write-behind), same order rule",
+    )
     args = parser.parse_args()
 
     from vectorstore.embeddings import E5Embeddings
@@ -293,7 +332,13 @@ def main() -> None:
         for name in args.corpora.split(","):
             (tmp_path / name).mkdir(exist_ok=True)
             results[name] = bench_corpus(
-                name, builders[name](), tmp_path, embeddings, naive_embeddings, args.repeat
+                name,
+                builders[name](),
+                tmp_path,
+                embeddings,
+                naive_embeddings,
+                args.repeat,
+                args.inline_too,
             )
             report(name, results[name])
             for source, row in list(results[name]["ours"]["per_file"].items())[:5]:

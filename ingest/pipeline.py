@@ -7,6 +7,10 @@ not once per document (a write costs about the same for one chunk as for a hundr
 document of a group still commits on its own, so a crash leaves each one either absent, its old
 version or its new one. A document large enough to fill a group is embedded and written alone.
 
+A group is written by a thread of its own while the next group is embedded (the store's work
+then overlaps the encoder's instead of adding to it); its files are reported finished, on the
+caller's thread and in order, once that write has returned. At most one write is under way.
+
 The pipeline knows neither Chroma nor the embedding model: it is given a ``DocumentSink`` and an
 ``Embedder`` (see the protocols below), which keeps ``ingest`` independent of ``vectorstore``.
 """
@@ -17,9 +21,11 @@ import contextlib
 import hashlib
 import logging
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +129,9 @@ class IngestOptions:
     group_files: int = 64
     #: embed a heading line (title > section) before each chunk; off only to measure it
     embed_heading: bool = True
+    #: write a group in a thread of its own while the next one is embedded; off only to
+    #: measure it (bench/ingest_bench.py --no-write-behind)
+    write_behind: bool = True
     #: OCR of the PDF pages without a usable text layer (``ingest/ocr.py``)
     ocr: OcrOptions = field(default_factory=OcrOptions)
 
@@ -264,6 +273,7 @@ class IngestPipeline:
         self._committed: dict[str, str] = {}  # source -> committed sha, for the files ahead
         self._lookup_s = 0.0
         self._sent_ahead: dict[Path, str] = {}  # files the worker parses ahead -> their sha
+        self._writer = _GroupWriter(self._write, background=False)
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         started = time.perf_counter()
@@ -273,7 +283,9 @@ class IngestPipeline:
         group: list[_Ready] = []
         seen: dict[str, Path] = {}
         opts = self.options
-        with ParseWorker(timeout_s=opts.file_timeout_s) as worker:
+        writer = _GroupWriter(self._write, background=opts.write_behind)
+        with ParseWorker(timeout_s=opts.file_timeout_s) as worker, writer:
+            self._writer = writer
             for index, path in enumerate(files):
                 if index % _LOOKUP_FILES == 0:  # the catalogue is read once per window
                     window = files[index : index + _LOOKUP_FILES]
@@ -300,6 +312,7 @@ class IngestPipeline:
                     self._send_ahead(files, index + 1, worker)
                     outcomes += self._flush(group)
             outcomes += self._flush(group)
+            outcomes += self._report(writer.wait())
         order = {path: i for i, path in enumerate(files)}
         outcomes.sort(key=lambda o: order.get(o.path, -1))  # the files' order, as before
         return IngestReport(outcomes=outcomes, seconds=time.perf_counter() - started)
@@ -396,13 +409,22 @@ class IngestPipeline:
         return _Ready(outcome, prepared, replaces=committed is not None)
 
     def _flush(self, group: list[_Ready]) -> list[FileOutcome]:
-        """Embed and write the documents of ``group`` (emptied), and report each one."""
+        """Embed the documents of ``group`` (emptied) and hand them to the writer; report the
+        files of the group written before, whose write has returned (all of them, in order,
+        when the writer writes in the caller's thread)."""
         ready = list(group)
         group.clear()
-        self._write(self._embed(ready))
-        for item in ready:
+        if not ready:
+            return []
+        embedded = self._embed(ready)
+        if embedded:
+            self.progress.stage("write", files=len(embedded))
+        return self._report(self._writer.submit(ready, embedded))
+
+    def _report(self, written: list[_Ready]) -> list[FileOutcome]:
+        for item in written:
             self.progress.file_finished(item.outcome)
-        return [item.outcome for item in ready]
+        return [item.outcome for item in written]
 
     def _embed(self, ready: list[_Ready]) -> list[tuple[_Ready, np.ndarray]]:
         """Vectors for each document, in one stream of batches. If the group fails, each
@@ -434,11 +456,11 @@ class IngestPipeline:
 
     def _write(self, embedded: list[tuple[_Ready, np.ndarray]]) -> None:
         """Write the documents in one store call; if that fails (the store has put every one
-        back as it was), each is written alone."""
+        back as it was), each is written alone. Runs in the writer's thread: it tells the
+        progress nothing (a user interface is told on the caller's thread)."""
         if not embedded:
             return
         ready = [item for item, _ in embedded]
-        self.progress.stage("write", files=len(ready))
         tick = time.perf_counter()
         try:
             self.sink.write_documents([(item.prepared, vecs) for item, vecs in embedded])
@@ -511,6 +533,65 @@ class _Ready:
     outcome: FileOutcome
     prepared: PreparedDocument
     replaces: bool  # an earlier version is committed
+
+
+class _GroupWriter:
+    """Writes one group at a time, in a thread of its own (``background``) or in the caller's.
+
+    ``submit`` waits for the write before, starts this one and returns the group the earlier
+    write finished, so the caller reports files in order and at most one write is under way;
+    ``wait`` returns the last one. Leaving the ``with`` block waits for a write under way (an
+    error in the caller must not leave a write running after the pipeline has returned)."""
+
+    def __init__(
+        self, write: Callable[[list[tuple[_Ready, np.ndarray]]], None], *, background: bool
+    ) -> None:
+        self._write = write
+        self._pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write")
+            if background
+            else None
+        )
+        self._pending: tuple[list[_Ready], Future[None]] | None = None
+        self._lock = threading.Lock()
+
+    def submit(
+        self, ready: list[_Ready], embedded: list[tuple[_Ready, np.ndarray]]
+    ) -> list[_Ready]:
+        done = self.wait()
+        if self._pool is None:
+            tick = time.perf_counter()
+            self._write(embedded)
+            _share(ready, "write_wait", time.perf_counter() - tick)
+            return [*done, *ready]
+        with self._lock:
+            self._pending = (ready, self._pool.submit(self._write, embedded))
+        return done
+
+    def wait(self) -> list[_Ready]:
+        """The group of the write under way, once it has returned; the time the caller
+        waited for it is charged to its documents ("write_wait")."""
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is None:
+            return []
+        ready, future = pending
+        tick = time.perf_counter()
+        future.result()  # ``_write`` records a store failure in the outcomes; anything else
+        _share(ready, "write_wait", time.perf_counter() - tick)  # (a bug) is raised here
+        return ready
+
+    def __enter__(self) -> _GroupWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._pending is not None:
+                self._pending[1].exception()  # waits; an error already on its way wins
+                self._pending = None
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
 
 
 def _failed(outcome: FileOutcome, exc: Exception) -> None:

@@ -79,6 +79,11 @@ def test_a_term_the_question_names_in_english_is_shown_first_with_its_chinese() 
     assert line.count("市域产教联合体") == 1
     # its parts are not glossed again beside it
     assert "(联合体)" not in line and "(市域)" not in line
+    # beside the passage's own rarest terms, not instead of them
+    assert line.count(" · ") + 1 == 1 + 8
+    # a named term the word cut yields whole stays left out (the question names it)
+    plain = term_lines(chosen, "What do research institutes (科研院所) do?", "en")
+    assert "科研院所" not in plain
 
 
 @dataclass
