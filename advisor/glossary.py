@@ -19,24 +19,35 @@ class Glossary:
 
     def translate_terms(self, text: str, lang: str) -> list[str]:
         """Terms of the other language for the glossary entries found in ``text``."""
+        found: list[str] = []
+        for _, translations in self.matches(text, lang):
+            found += [t for t in translations if t not in found]
+        return found
+
+    def matches(self, text: str, lang: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The glossary entries found in ``text`` (English ones as whole words, lower-cased),
+        each with its translations; the longest match wins where entries overlap."""
         if lang == "zh":
-            return _expand(text, self.zh_to_en, whole_words=False)
-        return _expand(text.lower(), self.en_to_zh, whole_words=True)
+            return _matches(text, self.zh_to_en, whole_words=False)
+        return _matches(text.lower(), self.en_to_zh, whole_words=True)
 
 
-def _expand(text: str, table: dict[str, tuple[str, ...]], *, whole_words: bool) -> list[str]:
-    found: list[str] = []
+def _matches(
+    text: str, table: dict[str, tuple[str, ...]], *, whole_words: bool
+) -> list[tuple[str, tuple[str, ...]]]:
+    found: list[tuple[str, tuple[str, ...]]] = []
     taken = [False] * len(text)
     for term in sorted(table, key=len, reverse=True):  # longest match wins
         pattern = rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])" if whole_words else re.escape(term)
+        hit = False
         for match in re.finditer(pattern, text):
             if any(taken[match.start() : match.end()]):
                 continue
             for i in range(match.start(), match.end()):
                 taken[i] = True
-            for translation in table[term]:
-                if translation not in found:
-                    found.append(translation)
+            hit = True
+        if hit:
+            found.append((term, table[term]))
     return found
 
 

@@ -221,18 +221,9 @@ def _known_to_question(term: Term, question: str) -> bool:
 def asked_terms(question: str, glossary: Glossary) -> list[Term]:
     """The field's terms an English question names, each with the Chinese the glossary gives
     it ("city-level industry-education consortium" -> 市域产教联合体), longest first."""
-    lowered = question.lower()
-    taken = [False] * len(lowered)  # the longest match wins, as in the glossary's expansion
     found: list[Term] = []
-    for english in sorted(glossary.en_to_zh, key=len, reverse=True):
-        pattern = rf"(?<![a-z0-9]){re.escape(english)}(?![a-z0-9])"
-        spans = [m.span() for m in re.finditer(pattern, lowered)]
-        spans = [(a, b) for a, b in spans if not any(taken[a:b])]
-        if not spans:
-            continue
-        for a, b in spans:
-            taken[a:b] = [True] * (b - a)
-        for chinese in glossary.en_to_zh[english]:
+    for english, translations in glossary.matches(question, "en"):
+        for chinese in translations:
             if chinese not in question and all(chinese != t.chinese for t in found):
                 found.append(Term(chinese, english))
     return found

@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import logging
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -130,7 +129,7 @@ class IngestOptions:
     #: embed a heading line (title > section) before each chunk; off only to measure it
     embed_heading: bool = True
     #: write a group in a thread of its own while the next one is embedded; off only to
-    #: measure it (bench/ingest_bench.py --no-write-behind)
+    #: measure it (bench/ingest_bench.py --inline-too)
     write_behind: bool = True
     #: OCR of the PDF pages without a usable text layer (``ingest/ocr.py``)
     ocr: OcrOptions = field(default_factory=OcrOptions)
@@ -273,7 +272,6 @@ class IngestPipeline:
         self._committed: dict[str, str] = {}  # source -> committed sha, for the files ahead
         self._lookup_s = 0.0
         self._sent_ahead: dict[Path, str] = {}  # files the worker parses ahead -> their sha
-        self._writer = _GroupWriter(self._write, background=False)
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         started = time.perf_counter()
@@ -285,7 +283,6 @@ class IngestPipeline:
         opts = self.options
         writer = _GroupWriter(self._write, background=opts.write_behind)
         with ParseWorker(timeout_s=opts.file_timeout_s) as worker, writer:
-            self._writer = writer
             for index, path in enumerate(files):
                 if index % _LOOKUP_FILES == 0:  # the catalogue is read once per window
                     window = files[index : index + _LOOKUP_FILES]
@@ -301,8 +298,8 @@ class IngestPipeline:
                 if len(ready.prepared.chunks) >= opts.group_chunks:
                     # a large document: the group waiting goes first, then this one alone
                     self._send_ahead(files, index + 1, worker)
-                    outcomes += self._flush(group)
-                    outcomes += self._flush([ready])
+                    outcomes += self._flush(group, writer)
+                    outcomes += self._flush([ready], writer)
                     continue
                 group.append(ready)
                 if (
@@ -310,8 +307,8 @@ class IngestPipeline:
                     or len(group) >= opts.group_files
                 ):
                     self._send_ahead(files, index + 1, worker)
-                    outcomes += self._flush(group)
-            outcomes += self._flush(group)
+                    outcomes += self._flush(group, writer)
+            outcomes += self._flush(group, writer)
             outcomes += self._report(writer.wait())
         order = {path: i for i, path in enumerate(files)}
         outcomes.sort(key=lambda o: order.get(o.path, -1))  # the files' order, as before
@@ -408,7 +405,7 @@ class IngestPipeline:
             raise EmptyDocumentError("no indexable text after the text checks")
         return _Ready(outcome, prepared, replaces=committed is not None)
 
-    def _flush(self, group: list[_Ready]) -> list[FileOutcome]:
+    def _flush(self, group: list[_Ready], writer: _GroupWriter) -> list[FileOutcome]:
         """Embed the documents of ``group`` (emptied) and hand them to the writer; report the
         files of the group written before, whose write has returned (all of them, in order,
         when the writer writes in the caller's thread)."""
@@ -419,7 +416,7 @@ class IngestPipeline:
         embedded = self._embed(ready)
         if embedded:
             self.progress.stage("write", files=len(embedded))
-        return self._report(self._writer.submit(ready, embedded))
+        return self._report(writer.submit(ready, embedded))
 
     def _report(self, written: list[_Ready]) -> list[FileOutcome]:
         for item in written:
@@ -552,8 +549,8 @@ class _GroupWriter:
             if background
             else None
         )
+        # only the caller's thread submits and waits: no lock needed
         self._pending: tuple[list[_Ready], Future[None]] | None = None
-        self._lock = threading.Lock()
 
     def submit(
         self, ready: list[_Ready], embedded: list[tuple[_Ready, np.ndarray]]
@@ -564,15 +561,13 @@ class _GroupWriter:
             self._write(embedded)
             _share(ready, "write_wait", time.perf_counter() - tick)
             return [*done, *ready]
-        with self._lock:
-            self._pending = (ready, self._pool.submit(self._write, embedded))
+        self._pending = (ready, self._pool.submit(self._write, embedded))
         return done
 
     def wait(self) -> list[_Ready]:
         """The group of the write under way, once it has returned; the time the caller
         waited for it is charged to its documents ("write_wait")."""
-        with self._lock:
-            pending, self._pending = self._pending, None
+        pending, self._pending = self._pending, None
         if pending is None:
             return []
         ready, future = pending
