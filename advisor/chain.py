@@ -88,6 +88,9 @@ class ChainConfig:
     decisive_prompt: bool = True
     prompt_sentences: int = 8
     prompt_chars: int = 900
+    #: the prompt keeps only sentences scoring at least this share of the best one (0: all
+    #: within the budgets above)
+    prompt_relative: float = 0.0
     #: show the decisive sentences verbatim under a model's answer
     basis: bool = True
     #: mend words of the other language in the model's text (advisor/drift.py)
@@ -319,7 +322,9 @@ def format_decisive(
     """The prompt's sources: the decisive sentences (fewer, better ones instead of six cut
     excerpts), grouped by passage in the passages' order, each passage with its number; with
     ``gloss_for`` (an English question), a Chinese passage's terms glossed after it."""
-    chosen = complete_lists(choose(ranked, config.prompt_sentences, config.prompt_chars))
+    chosen = complete_lists(
+        choose(ranked, config.prompt_sentences, config.prompt_chars, config.prompt_relative)
+    )
     by_passage: dict[int, list[Decisive]] = {}
     for d in chosen:
         by_passage.setdefault(d.n, []).append(d)

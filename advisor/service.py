@@ -365,6 +365,8 @@ class AdvisorService:
             by_party=self.settings.by_party,
             gloss_prompt=self.settings.gloss_prompt,
             rewrite_follow_ups=self.settings.rewrite_follow_ups,
+            prompt_sentences=self.settings.prompt_sentences,
+            prompt_chars=self.settings.prompt_chars,
         )
         if backend is None or backend == self.settings.llm:
             chat_model, label = self.chat_model, self.llm_label

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     #: both (measured: the rewrite cost 2-3.5 s before the sources and ranked worse, see
     #: docs/BENCHMARKS.md); on suits a large remote model
     rewrite_follow_ups: bool = False
+    #: the model's prompt holds at most this many decisive sentences and characters of them
+    #: (lists they open are completed beyond it); the prompt's length is what the first token
+    #: waits for on a CPU (docs/BENCHMARKS.md)
+    prompt_sentences: int = Field(default=8, ge=1, le=40)
+    prompt_chars: int = Field(default=900, ge=100, le=8000)
     #: an answer still being written after this long is stopped with a clear error
     question_timeout_s: float = Field(default=300.0, gt=0)
     max_batch_questions: int = Field(default=500, ge=1)

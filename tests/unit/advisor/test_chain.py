@@ -486,3 +486,37 @@ def test_an_answer_s_section_heading_gets_no_marker() -> None:
         passages,
     )
     assert "**Terms in the cited sources**\n" in text
+
+
+def test_the_prompt_budget_comes_from_the_settings_and_bounds_the_prompt(
+    kb_service, settings
+) -> None:
+    """ADVISOR_PROMPT_SENTENCES / _CHARS reach the chain; the prompt then holds no more
+    sentences (the first token waits for the prompt's length, bench/prompt_budget.py)."""
+    from advisor.chain import ChainConfig, format_decisive
+    from advisor.evidence import Decisive
+
+    texts = [
+        "企业提供实训设备和带教师傅。",
+        "学校安排专任教师到企业实践。",
+        "政府设立校企合作专项资金。",
+        "行业协会制定岗位能力标准。",
+        "科研院所转让应用技术成果。",
+        "银行为合作项目提供低息贷款。",
+    ]
+    ranked = [
+        Decisive(t, passage(t, rank=n + 1), 0, 1.0 - n / 10, True, 1.0 - n / 10)
+        for n, t in enumerate(texts)
+    ]
+    wide = format_decisive(ranked, ChainConfig(prompt_sentences=8, prompt_chars=900))
+    narrow = format_decisive(ranked, ChainConfig(prompt_sentences=2, prompt_chars=900))
+    short = format_decisive(ranked, ChainConfig(prompt_sentences=8, prompt_chars=30))
+    best_only = format_decisive(ranked, ChainConfig(prompt_relative=0.95))
+    assert all(t in wide for t in texts)
+    assert [t in narrow for t in texts] == [True, True, False, False, False, False]
+    assert texts[0] in short and texts[2] not in short
+    assert texts[0] in best_only and texts[1] not in best_only
+
+    kb_service.settings = settings.model_copy(update={"prompt_sentences": 3, "prompt_chars": 333})
+    config = kb_service.advisor().config
+    assert (config.prompt_sentences, config.prompt_chars) == (3, 333)
