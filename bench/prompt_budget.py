@@ -130,7 +130,8 @@ def main() -> None:
             f"{share('zh'):>6.3f} {share('en'):>6.3f}"
         )
     print(
-        f"(mean prompt tokens at the first budget: {statistics.mean(rows[budgets[0]]['tokens']):.0f})"
+        "(mean prompt tokens at the first budget: "
+        f"{statistics.mean(rows[budgets[0]]['tokens']):.0f})"
     )
 
 
