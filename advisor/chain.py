@@ -29,6 +29,7 @@ from advisor.errors import AdvisorError, LLMError
 from advisor.evidence import (
     Decisive,
     Support,
+    asks_count,
     assess_support,
     choose,
     complete_lists,
@@ -39,7 +40,7 @@ from advisor.glossary import load_glossary
 from advisor.grounding import check_evidence
 from advisor.injection import is_instruction
 from advisor.labels import label_citations, superseded_note
-from advisor.numbers import english_figures, known_figures, unsupported_figures
+from advisor.numbers import SMALL, english_figures, known_figures, unsupported_figures
 from advisor.parties import PartyClause, format_parties, is_advisory, party_clauses
 from advisor.schemas import Answer
 from advisor.terms import prompt_terms, term_lines
@@ -551,7 +552,7 @@ def strip_prompt_echo(text: str) -> str:
 
 
 def drop_unsupported_figures(
-    text: str, passages: Sequence[Passage], allowed: Sequence[str] = ()
+    text: str, passages: Sequence[Passage], allowed: Sequence[str] = (), small: float = SMALL
 ) -> tuple[str, list[str]]:
     """Removes the sentences stating a figure (amount, share, period, year, article number)
     that their evidence does not hold: an invented number is worse than a missing one in
@@ -572,7 +573,7 @@ def drop_unsupported_figures(
             known = cache[cited]
         else:
             known = anywhere
-        if unsupported_figures(sentence, known):
+        if unsupported_figures(sentence, known, small):
             dropped.append(sentence.strip())
         else:
             kept.append(sentence)
@@ -837,6 +838,22 @@ class Advisor:
             # answer's basis rather than the model's "not covered" (a small model refuses
             # questions whose passages give a year as a date)
             raw = ""
+        # the model's own sentences first: a count the question asks for must be in the
+        # sentence's sources even when small ("10 pilot cities, including Beijing…" [2])
+        standalone_lang = question_lang(result.standalone_question or result.question)
+        small = (
+            1
+            if asks_count(result.standalone_question or result.question, standalone_lang)
+            else SMALL
+        )
+        allowed = [result.question, result.standalone_question]
+        raw, invented = drop_unsupported_figures(raw, result.contexts, allowed, small)
+        if invented and not _has_content(raw) and not basis and not parties:
+            log.info("the model's every sentence stated a figure absent from the evidence")
+            result.dropped_claims = invented
+            result.answer = load_prompt("refusal", result.lang)
+            result.refused, result.refusal_reason = True, "unsupported"
+            return
         if parties:  # an advisory answer's basis: each party's clauses, under its party
             raw = join_sections(raw, format_parties(parties, result.lang))
             rest = beyond_parties(basis, parties)
@@ -847,10 +864,8 @@ class Advisor:
         if not raw.strip() and figures:  # the passages state it in the other language
             raw = _SILENT_MODEL_NOTE.get(result.lang, _SILENT_MODEL_NOTE["en"])
         raw = join_sections(raw, figures)
-        raw, dropped = drop_unsupported_figures(
-            raw, result.contexts, [result.question, result.standalone_question]
-        )
-        result.dropped_claims = dropped
+        raw, dropped = drop_unsupported_figures(raw, result.contexts, allowed)
+        result.dropped_claims = invented + dropped
         if not _has_content(raw):
             log.info("every claim stated a figure absent from the evidence: %s", dropped)
             result.answer = load_prompt("refusal", result.lang)

@@ -119,6 +119,19 @@ def question_slot(question: str, lang: str) -> str | None:
     return None
 
 
+def asks_count(question: str, lang: str) -> bool:
+    """Some part of the question asks how many ("…多少个…？", "How many … and which …?"),
+    even where the whole, a question of several parts, has no single slot."""
+    parts = [p for p in _CLAUSES.split(question.strip().rstrip("？?。. ")) if p.strip()]
+    table = _SLOTS_ZH if lang == "zh" else _SLOTS_EN
+    for part in parts or [question]:
+        text = part if lang == "zh" else part.lower()
+        slot = next((name for name, pattern in table if pattern.search(text)), None)
+        if slot == "number":
+            return True
+    return False
+
+
 _ARTICLE_NUMBER = re.compile(
     r"第[零〇一二三四五六七八九十百千两\d]+[条款项章节编]|[（(][一二三四五六七八九十\d]+[)）]"
 )

@@ -120,11 +120,14 @@ def known_figures(evidence: Iterable[str]) -> set[float]:
     return known
 
 
-def unsupported_figures(claim: str, evidence: Iterable[str] | set[float]) -> set[float]:
-    """Values in ``claim`` above ``SMALL`` that no evidence text contains; ``evidence`` may be
-    the texts or their ``known_figures``."""
+def unsupported_figures(
+    claim: str, evidence: Iterable[str] | set[float], small: float = SMALL
+) -> set[float]:
+    """Values in ``claim`` above ``small`` that no evidence text contains; ``evidence`` may be
+    the texts or their ``known_figures``. A question asking how many lowers ``small`` to 1:
+    then the count is the answer and "10 pilot cities" needs a passage that says 10."""
     known = evidence if isinstance(evidence, set) else known_figures(evidence)
-    return {v for v in figures(claim) if v > SMALL and v not in known}
+    return {v for v in figures(claim) if v > small and v not in known}
 
 
 # ---- figures of a Chinese sentence, written for an English answer --------------------------

@@ -520,3 +520,19 @@ def test_the_prompt_budget_comes_from_the_settings_and_bounds_the_prompt(
     kb_service.settings = settings.model_copy(update={"prompt_sentences": 3, "prompt_chars": 333})
     config = kb_service.advisor().config
     assert (config.prompt_sentences, config.prompt_chars) == (3, 333)
+
+
+def test_an_invented_count_is_not_an_answer(kb_service) -> None:
+    """neg2-en-02 of the eval set: asked how many funds and which, over passages that give no
+    number, the model wrote "10 … including …". That sentence is dropped, and with nothing
+    of the model's left and no basis in the question's language, the question is refused
+    rather than answered with the passages' term list."""
+    question = "How many special funds have local governments set up, and which are they?"
+    advisor, _ = make_advisor(
+        kb_service,
+        ["Local governments have set up 10 special funds, including a training fund [1]."],
+    )
+    answer = advisor.answer(question)
+    assert "10" not in answer.answer
+    assert answer.refused and answer.refusal_reason == "unsupported", answer.answer
+    assert answer.dropped_claims and "10 special funds" in answer.dropped_claims[0]

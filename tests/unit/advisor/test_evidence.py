@@ -118,6 +118,40 @@ def test_a_figure_must_be_in_the_passage_it_is_cited_to() -> None:
     assert drop_unsupported_figures("学校有教师412名。", passages)[1] == []
 
 
+@pytest.mark.parametrize(
+    ("question", "lang", "count"),
+    [
+        (
+            "How many pilot cities were designated nationally, and which cities are they?",
+            "en",
+            True,
+        ),
+        ("全国共有多少个产教融合试点城市？分别是哪些？", "zh", True),
+        ("一共设立了几个学徒岗位？", "zh", True),
+        ("把职业学校教育分成了哪几个层级？", "zh", False),
+        ("Which bodies oversee vocational training, and how?", "en", False),
+    ],
+)
+def test_a_question_of_several_parts_may_still_ask_how_many(
+    question: str, lang: str, count: bool
+) -> None:
+    from advisor.evidence import asks_count
+
+    assert asks_count(question, lang) is count
+
+
+def test_a_small_count_the_question_asks_for_needs_its_passage() -> None:
+    """Counts of ten or less are written freely ("three parties"), but where the question
+    asks how many, "10 pilot cities" cited to a passage that names no number is invented."""
+    passages = [passage("开展产教融合建设试点，支持试点城市和试点企业。", 1)]
+    answer = "There were 10 pilot cities, including Beijing and Shanghai [1]."
+    assert drop_unsupported_figures(answer, passages)[1] == []  # the default floor lets it by
+    text, dropped = drop_unsupported_figures(answer, passages, small=1)
+    assert dropped == [answer] and text == ""
+    three = [passage("试点覆盖3个城市：甲市、乙市和丙市。", 1)]
+    assert drop_unsupported_figures("There are 3 pilot cities [1].", three, small=1)[1] == []
+
+
 def test_choose_drops_a_sentence_that_repeats_a_chosen_one() -> None:
     """Overlapping chunks and reprinted news carry the same sentence twice (RGB question 0's
     basis quoted the swearing-in date twice)."""
