@@ -119,17 +119,19 @@ def question_slot(question: str, lang: str) -> str | None:
     return None
 
 
+#: a part of a question that asks how many: 多少个 / 几个 / 第几 / how many (not 没几个
+#: "hardly any", 好几次 "several times", 规模 "size", which describe rather than ask)
+_ASKS_COUNT = {
+    "zh": re.compile(r"多少|(?<![哪没好十])几[个名位家项条次所座人章倍]|第几"),
+    "en": re.compile(r"\bhow many\b|\bnumber of\b|\bwhat rank"),
+}
+
+
 def asks_count(question: str, lang: str) -> bool:
     """Some part of the question asks how many ("…多少个…？", "How many … and which …?"),
     even where the whole, a question of several parts, has no single slot."""
-    parts = [p for p in _CLAUSES.split(question.strip().rstrip("？?。. ")) if p.strip()]
-    table = _SLOTS_ZH if lang == "zh" else _SLOTS_EN
-    for part in parts or [question]:
-        text = part if lang == "zh" else part.lower()
-        slot = next((name for name, pattern in table if pattern.search(text)), None)
-        if slot == "number":
-            return True
-    return False
+    text = question if lang == "zh" else question.lower()
+    return bool(_ASKS_COUNT["zh" if lang == "zh" else "en"].search(text))
 
 
 _ARTICLE_NUMBER = re.compile(

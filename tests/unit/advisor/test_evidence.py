@@ -130,6 +130,8 @@ def test_a_figure_must_be_in_the_passage_it_is_cited_to() -> None:
         ("一共设立了几个学徒岗位？", "zh", True),
         ("把职业学校教育分成了哪几个层级？", "zh", False),
         ("Which bodies oversee vocational training, and how?", "en", False),
+        ("周边合作企业少、规模也小，一上来就共建产业学院现实吗？", "zh", False),
+        ("一年开好几次会、真正落地的项目没几个，该怎么改进？", "zh", False),
     ],
 )
 def test_a_question_of_several_parts_may_still_ask_how_many(
