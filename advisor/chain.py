@@ -280,14 +280,28 @@ def format_sources(
     return "\n".join(blocks)
 
 
+_FILE_SUFFIX = re.compile(r"\.(?:md|txt|pdf|docx?|html?)$", re.I)
+_FULL_DATE = re.compile(r"\((\d{4})-\d{2}-\d{2}\)")
+
+
+def source_label(p: Passage, body: str = "") -> str:
+    """A passage's name for the prompt, as short as tells it apart: the file name without
+    its suffix, a version date as its year ("职业教育法(1996)": the year tells the 1996 and
+    the 2022 law apart), the page, and the most specific part of its section path unless the
+    body opens with it ("第三十六条 …"). The prompt's length is what the first token waits
+    for on a CPU: the full name cost ~12 tokens more per passage (bench/prompt_budget.py)."""
+    name = _FULL_DATE.sub(r"(\1)", _FILE_SUFFIX.sub("", p.source)) or p.source
+    where = name + (f" p.{p.page}" if p.page else "")
+    section = p.section.rsplit(" > ", 1)[-1].strip() if p.section else ""
+    if section and not body.lstrip().startswith(section):
+        return f"{where} | {section}"
+    return where
+
+
 def passage_block(p: Passage, body: str) -> str:
     """One passage of the prompt, delimited and escaped so that its text cannot close the
-    block or fake a header; labelled with its source, page and the most specific part of its
-    section path (enough to tell passages apart)."""
-    where = p.source + (f" p.{p.page}" if p.page else "")
-    section = p.section.rsplit(" > ", 1)[-1] if p.section else ""
-    label = f"{where} | {section}" if section else where
-    label = label.replace('"', "'").replace("<", "‹").replace(">", "›")
+    block or fake a header; labelled with ``source_label``."""
+    label = source_label(p, body).replace('"', "'").replace("<", "‹").replace(">", "›")
     body = body.replace("<", "‹").replace(">", "›")
     return f'<passage n="{p.rank}" source="{label}">\n{body}\n</passage>'
 

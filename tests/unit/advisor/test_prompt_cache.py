@@ -51,3 +51,53 @@ def test_the_cache_keeps_within_its_capacity_counting_the_logits_copies() -> Non
     assert before == 10, "the library alone keeps every state (it counts 10 bytes each)"
     assert after == 3 and size <= 3_500_000, "counted whole, three 1 MiB states fit"
     assert oldest == 7, "the least recently used states went first"
+
+
+FAMILY_SCRIPT = textwrap.dedent(
+    """
+    import numpy as np
+    from llama_cpp.llama import LlamaState
+    from llama_cpp.llama_cache import LlamaRAMCache
+    import advisor.model_process as mp
+
+    def state():
+        return LlamaState(
+            input_ids=np.zeros(8, dtype=np.intc), scores=np.zeros(1 << 18, dtype=np.single),
+            n_tokens=8, llama_state=b"x" * 10, llama_state_size=10, seed=0,
+        )
+
+    EN, ZH = (7,) * 100, (9,) * 100  # two system prompts, each longer than a family's key
+
+    def run(cache):
+        cache[EN + (0,)] = state()  # the warm-up: both languages
+        cache[ZH + (0,)] = state()
+        for i in range(1, 7):  # six Chinese questions in a row
+            cache[ZH + (i, i)] = state()
+        keys = list(cache.cache_state)
+        has_en = any(k[:100] == EN for k in keys)
+        newest_zh = max((k for k in keys if k[:100] == ZH), key=len, default=())
+        return has_en, sum(k[:100] == ZH for k in keys), newest_zh[-1] if newest_zh else -1
+
+    mp.count_whole_states()
+    print(*run(LlamaRAMCache(capacity_bytes=5_500_000)))
+    mp.keep_one_state_per_system_prompt()
+    print(*run(LlamaRAMCache(capacity_bytes=5_500_000)))
+    """
+)
+
+
+def test_the_cache_keeps_each_system_prompt_s_newest_state() -> None:
+    """Six Chinese questions in a row used to evict the English system prompt's warmed state
+    (8-12 s more to the next English first token); now each system prompt keeps its newest
+    state, and older ones of the same prompt go first."""
+    out = subprocess.run(
+        [sys.executable, "-c", FAMILY_SCRIPT],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=ROOT,
+    ).stdout.splitlines()
+    before, after = (line.split() for line in out)
+    assert before[0] == "False", "least-recently-used alone evicted the English state"
+    assert after == ["True", "1", "6"], "the English state stays, one Chinese state: the newest"
