@@ -453,7 +453,17 @@ def format_extractive(chosen: Sequence[Decisive]) -> str:
     after the sentence's end (no quotation marks: the citation check reads "。”" as the end of
     an unmarked sentence)."""
     ordered = sorted(chosen, key=lambda d: (d.n, d.position))
-    return "\n".join(f"- {d.text.strip()}[{d.n}]" for d in ordered)
+    return "\n".join(f"- {_unbulleted(d.text)}[{d.n}]" for d in ordered)
+
+
+#: a list bullet that a Markdown source writes before its item ("- 1996年版讲…")
+_BULLET = re.compile(r"^\s*[-*•·]\s+")
+
+
+def _unbulleted(text: str) -> str:
+    """A quoted line without the source's own bullet: the basis gives each its "- " once
+    (it showed "- - 1996年版讲…")."""
+    return _BULLET.sub("", text.strip()) or text.strip()
 
 
 _BASIS_HEADING = {"zh": "依据（原文）", "en": "Basis (quoted from the sources)"}

@@ -536,3 +536,26 @@ def test_an_invented_count_is_not_an_answer(kb_service) -> None:
     assert "10" not in answer.answer
     assert answer.refused and answer.refusal_reason == "unsupported", answer.answer
     assert answer.dropped_claims and "10 special funds" in answer.dropped_claims[0]
+
+
+def test_a_quoted_bullet_line_gets_one_bullet_and_a_short_label() -> None:
+    """A Markdown source's own "- " is not repeated in the basis ("- - 1996年版讲…" in the
+    eval's ver-zh-03); the prompt names the passage by its file name without the suffix, its
+    version year, and its article only where the text does not open with it."""
+    from advisor.chain import format_extractive, source_label
+    from advisor.evidence import Decisive
+
+    item = make_passage("- 1996年版讲“产教结合”；", 1, source="职业教育法(1996-05-15).md")
+    assert format_extractive([Decisive(item.text, item, 0, 1.0, True, 1.0)]) == (
+        "- 1996年版讲“产教结合”；[1]"
+    )
+    law = make_passage(
+        "第十五条 国家实行有利于促进就业的财政政策。",
+        1,
+        source="就业促进法(2015-04-24).md",
+        section="第十五条",
+    )
+    assert source_label(law, law.text) == "就业促进法(2015)"
+    assert (
+        source_label(law, "县级以上人民政府应当安排就业专项资金。") == "就业促进法(2015) | 第十五条"
+    )
