@@ -863,7 +863,10 @@ class Advisor:
             # questions whose passages give a year as a date)
             raw = ""
         # the model's own sentences first: a count the question asks for must be in the
-        # sentence's sources even when small ("10 pilot cities, including Beijing…" [2])
+        # sentence's sources even when small ("10 pilot cities, including Beijing…" [2]);
+        # with all of them gone, the basis or the figure lines of an English answer over
+        # Chinese text still answer ("10,000 to 50,000 yuan (一万元以上五万元以下)"), a list of
+        # the passages' terms alone does not
         standalone_lang = question_lang(result.standalone_question or result.question)
         small = (
             1
@@ -872,7 +875,13 @@ class Advisor:
         )
         allowed = [result.question, result.standalone_question]
         raw, invented = drop_unsupported_figures(raw, result.contexts, allowed, small)
-        if invented and not _has_content(raw) and not basis and not parties:
+        if (
+            invented
+            and not _has_content(raw)
+            and not basis
+            and not parties
+            and _FIGURES_HEADING not in figures
+        ):
             log.info("the model's every sentence stated a figure absent from the evidence")
             result.dropped_claims = invented
             result.answer = load_prompt("refusal", result.lang)

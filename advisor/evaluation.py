@@ -109,6 +109,8 @@ class ItemResult:
             "sources_s": None if a.sources_s is None else round(a.sources_s, 3),
             "answer": a.answer,
             "sources": [p.source for p in a.contexts],
+            #: the model's sentences taken out for a figure their sources do not hold
+            "dropped": list(a.dropped_claims),
         }
 
 

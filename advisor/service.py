@@ -356,6 +356,7 @@ class AdvisorService:
         from advisor.chain import Advisor, ChainConfig
         from advisor.llm import describe_llm
 
+        sentences, chars = self.settings.prompt_budget(backend)
         config = ChainConfig(
             top_k=top_k or self.settings.top_k,
             min_similarity=self.settings.min_similarity,
@@ -365,8 +366,8 @@ class AdvisorService:
             by_party=self.settings.by_party,
             gloss_prompt=self.settings.gloss_prompt,
             rewrite_follow_ups=self.settings.rewrite_follow_ups,
-            prompt_sentences=self.settings.prompt_sentences,
-            prompt_chars=self.settings.prompt_chars,
+            prompt_sentences=sentences,
+            prompt_chars=chars,
         )
         if backend is None or backend == self.settings.llm:
             chat_model, label = self.chat_model, self.llm_label

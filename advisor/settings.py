@@ -16,6 +16,13 @@ KB_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 DEFAULT_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
 
+#: the bundled model's prompt budget: on a 2-core Zen 3 (35-45 prompt tokens/s) 4 / 450 gave a
+#: first token of 5.2 s p50 / 8.2 s p95 where 8 / 900 gave 8.6 / 17.6 s, for ~0.02 fewer key
+#: facts (docs/BENCHMARKS.md, ninth session); a remote model reads prompts fast
+LOCAL_PROMPT_BUDGET = (4, 450)
+REMOTE_PROMPT_BUDGET = (8, 900)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ADVISOR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -61,10 +68,10 @@ class Settings(BaseSettings):
     #: docs/BENCHMARKS.md); on suits a large remote model
     rewrite_follow_ups: bool = False
     #: the model's prompt holds at most this many decisive sentences and characters of them
-    #: (lists they open are completed beyond it); the prompt's length is what the first token
-    #: waits for on a CPU (docs/BENCHMARKS.md)
-    prompt_sentences: int = Field(default=8, ge=1, le=40)
-    prompt_chars: int = Field(default=900, ge=100, le=8000)
+    #: (lists they open are completed beyond it); unset: 4 / 450 for the bundled model, whose
+    #: first token waits for the prompt on a CPU, 8 / 900 for a remote one (docs/BENCHMARKS.md)
+    prompt_sentences: int | None = Field(default=None, ge=1, le=40)
+    prompt_chars: int | None = Field(default=None, ge=100, le=8000)
     #: an answer still being written after this long is stopped with a clear error
     question_timeout_s: float = Field(default=300.0, gt=0)
     max_batch_questions: int = Field(default=500, ge=1)
@@ -99,6 +106,12 @@ class Settings(BaseSettings):
                 "knowledge-base names are 1-63 characters of letters, digits, '.', '_' or '-'"
             )
         return value
+
+    def prompt_budget(self, backend: str | None = None) -> tuple[int, int]:
+        """Sentences and characters of the model's prompt for ``backend`` (default: ``llm``)."""
+        local = (backend or self.llm) == "local"
+        sentences, chars = LOCAL_PROMPT_BUDGET if local else REMOTE_PROMPT_BUDGET
+        return self.prompt_sentences or sentences, self.prompt_chars or chars
 
     @property
     def chroma_dir(self) -> Path:

@@ -377,6 +377,17 @@ def test_english_answer_over_chinese_law_gives_its_figures_in_english(
     outside = re.sub(r"\([^()]*\)", "", answer.answer)
     assert not re.search(r"[\u4e00-\u9fff]", outside), "Chinese only inside brackets"
     assert all(c.quote in answer.contexts[c.n - 1].text for c in answer.citations)
+    # the model's one sentence invents the fine: it goes, and the figure lines still answer
+    # (law-en-07 of the eval set was refused when a model answer left without its own
+    # sentences counted as unsupported whatever remained)
+    advisor, _ = make_advisor(service, ["The authorities can fine it 20,000 yuan [1]."])
+    answer = advisor.answer(
+        "What fine can the Henan authorities impose on an enterprise that refuses to correct "
+        "its failure to set aside staff education funds?"
+    )
+    assert not answer.refused, answer.answer
+    assert "20,000" not in answer.answer and answer.dropped_claims
+    assert "- 10,000 to 50,000 yuan (一万元以上五万元以下)[1]" in answer.answer
 
 
 def test_parallel_documents_are_read_in_the_question_language() -> None:
@@ -520,6 +531,10 @@ def test_the_prompt_budget_comes_from_the_settings_and_bounds_the_prompt(
     kb_service.settings = settings.model_copy(update={"prompt_sentences": 3, "prompt_chars": 333})
     config = kb_service.advisor().config
     assert (config.prompt_sentences, config.prompt_chars) == (3, 333)
+    # unset: the bundled model's CPU budget, a remote model's wider one
+    unset = settings.model_copy(update={"prompt_sentences": None, "prompt_chars": None})
+    assert unset.prompt_budget("local") == (4, 450)
+    assert unset.prompt_budget("openai") == unset.prompt_budget("extractive") == (8, 900)
 
 
 def test_an_invented_count_is_not_an_answer(kb_service) -> None:
