@@ -38,15 +38,20 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_the_cache_keeps_within_its_capacity_counting_the_logits_copies() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
+def run_script(script: str) -> str:
+    """The script's output, run in a fresh interpreter (the patches stay there)."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
         cwd=ROOT,
-    ).stdout.split()
+    ).stdout
+
+
+def test_the_cache_keeps_within_its_capacity_counting_the_logits_copies() -> None:
+    out = run_script(SCRIPT).split()
     before, after, size, oldest = map(int, out)
     assert before == 10, "the library alone keeps every state (it counts 10 bytes each)"
     assert after == 3 and size <= 3_500_000, "counted whole, three 1 MiB states fit"
@@ -90,14 +95,7 @@ def test_the_cache_keeps_each_system_prompt_s_newest_state() -> None:
     """Six Chinese questions in a row used to evict the English system prompt's warmed state
     (8-12 s more to the next English first token); now each system prompt keeps its newest
     state, and older ones of the same prompt go first."""
-    out = subprocess.run(
-        [sys.executable, "-c", FAMILY_SCRIPT],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-        cwd=ROOT,
-    ).stdout.splitlines()
+    out = run_script(FAMILY_SCRIPT).splitlines()
     before, after = (line.split() for line in out)
     assert before[0] == "False", "least-recently-used alone evicted the English state"
     assert after == ["True", "1", "6"], "the English state stays, one Chinese state: the newest"
