@@ -476,6 +476,14 @@ _SILENT_MODEL_NOTE = {
     ),
     "zh": "模型未给出解释，但所引资料载有答案：其中的数字和术语见下，原文见“来源”。",
 }
+#: the model's every sentence stated a figure its sources do not hold and was removed
+_DROPPED_MODEL_NOTE = {
+    "en": (
+        "The model's explanation stated a figure the cited sources do not hold and was removed; "
+        "the sources' own figures and terms follow, and their text is under Sources."
+    ),
+    "zh": "模型的解释写出了所引资料中没有的数字，已删去；资料中的数字和术语见下，原文见“来源”。",
+}
 
 
 def join_sections(*sections: str) -> str:
@@ -895,7 +903,8 @@ class Advisor:
         elif basis:
             raw = append_basis(raw, basis, result.lang)
         if not raw.strip() and figures:  # the passages state it in the other language
-            raw = _SILENT_MODEL_NOTE.get(result.lang, _SILENT_MODEL_NOTE["en"])
+            notes = _DROPPED_MODEL_NOTE if invented else _SILENT_MODEL_NOTE
+            raw = notes.get(result.lang, notes["en"])
         raw = join_sections(raw, figures)
         raw, dropped = drop_unsupported_figures(raw, result.contexts, allowed)
         result.dropped_claims = invented + dropped

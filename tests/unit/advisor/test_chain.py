@@ -387,6 +387,7 @@ def test_english_answer_over_chinese_law_gives_its_figures_in_english(
     )
     assert not answer.refused, answer.answer
     assert "20,000" not in answer.answer and answer.dropped_claims
+    assert answer.answer.startswith("The model's explanation stated a figure")
     assert "- 10,000 to 50,000 yuan (一万元以上五万元以下)[1]" in answer.answer
 
 
