@@ -47,7 +47,6 @@ def main() -> None:
     from advisor.chain import (
         ChainConfig,
         FinalEvent,
-        _concatenate_history,
         build_answer_messages,
         earlier_question,
     )
@@ -82,7 +81,9 @@ def main() -> None:
         assert final is not None
         if not final.contexts:
             continue
-        standalone = _concatenate_history({"question": item.question, "history": item.history})
+        # what the chain searches with: the previous question prefixed (advisor/chain.py)
+        earlier = earlier_question(item.history)
+        standalone = f"{earlier} {item.question}" if earlier else item.question
         terms = advisor.glossary.translate_terms(standalone, final.lang)
         ranked, _ = decisive_sentences(standalone, final.contexts, final.lang, terms)
         for sentences, chars, relative in budgets:
