@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -89,6 +89,10 @@ class ChainConfig:
     decisive_prompt: bool = True
     prompt_sentences: int = 8
     prompt_chars: int = 900
+    #: when given, the budget above is chosen at each question from the model's measured
+    #: prompt speed (its ``prompt_tokens_per_s``, None before the warm-up measured it):
+    #: ``Settings.prompt_budget`` for the bundled model, whose first token waits for the prompt
+    prompt_budget_for_speed: Callable[[float | None], tuple[int, int]] | None = None
     #: the prompt keeps only sentences scoring at least this share of the best one (0: all
     #: within the budgets above)
     prompt_relative: float = 0.0
@@ -693,6 +697,17 @@ class Advisor:
                 ]
             )
 
+    def prompt_config(self) -> ChainConfig:
+        """The configuration the answer prompt is built with: ``config``, with the prompt
+        budget that suits the model's measured prompt speed when it follows the CPU."""
+        choose_budget = self.config.prompt_budget_for_speed
+        if choose_budget is None:
+            return self.config
+        sentences, chars = choose_budget(getattr(self.llm, "prompt_tokens_per_s", None))
+        if (sentences, chars) == (self.config.prompt_sentences, self.config.prompt_chars):
+            return self.config
+        return replace(self.config, prompt_sentences=sentences, prompt_chars=chars)
+
     def answer(
         self,
         question: str,
@@ -789,7 +804,7 @@ class Advisor:
                 question if earlier else standalone,
                 passages,
                 lang,
-                self.config,
+                self.prompt_config(),
                 terms,
                 ranked=mine,
                 earlier=earlier,

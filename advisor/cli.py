@@ -620,6 +620,7 @@ def _cmd_eval(args: argparse.Namespace, service: AdvisorService) -> int:
         for outcome in ingested.failed:
             print(_describe(outcome), file=sys.stderr)
     advisor = service.advisor()
+    advisor.warm_up()  # as the app does when it loads the model; measures the prompt speed
 
     def show(result: Any) -> None:
         row = result.to_json()
@@ -633,6 +634,13 @@ def _cmd_eval(args: argparse.Namespace, service: AdvisorService) -> int:
 
     report = run_eval(advisor, items, on_result=show)
     figures = report.figures()
+    prompt = advisor.prompt_config()
+    speed = getattr(advisor.llm, "prompt_tokens_per_s", None)
+    # the budget of the last question (the speed is measured once, at the warm-up)
+    figures["prompt_budget"] = (
+        f"{prompt.prompt_sentences}:{prompt.prompt_chars}" if advisor.llm is not None else None
+    )
+    figures["prompt_tokens_per_s"] = round(speed, 1) if speed else None
     print(json.dumps(figures, ensure_ascii=False, indent=1))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -107,10 +107,35 @@ class LocalServerChat(BaseChatModel):
     def warm_up(self, system_prompts: Sequence[str]) -> None:
         """Start the model process and evaluate each system prompt once, so that its state
         sits in the server's prompt cache: the first question in either language then
-        starts from it (~4 s less on 2 cores)."""
+        starts from it (~4 s less on 2 cores).
+
+        On a process that has served nothing yet (an empty cache) this also times the
+        prompts: ``prompt_tokens_per_s``, from which the chain chooses how many sentences
+        the model reads (``advisor.settings.local_prompt_budget``)."""
         with compute_gate:
+            client = self._client(1)  # starts the process: its load is not timed
+            server = self.server
+            fresh = not server.served
+            server.served = True
+            tokens, seconds = 0, 0.0
             for system in system_prompts:
-                self._client(1).invoke([SystemMessage(system), HumanMessage("")])
+                started = time.perf_counter()
+                reply = client.invoke([SystemMessage(system), HumanMessage("")])
+                seconds += time.perf_counter() - started
+                tokens += int((reply.usage_metadata or {}).get("input_tokens", 0))
+            if fresh and tokens and seconds > 0:
+                server.prompt_tokens_per_s = tokens / seconds
+                log.info(
+                    "the model read %d prompt tokens in %.1f s (%.0f tokens/s)",
+                    tokens,
+                    seconds,
+                    server.prompt_tokens_per_s,
+                )
+
+    @property
+    def prompt_tokens_per_s(self) -> float | None:
+        """The prompt speed the warm-up measured on this CPU (None before it ran)."""
+        return self.server.prompt_tokens_per_s
 
     def _generate(
         self,
@@ -137,6 +162,7 @@ class LocalServerChat(BaseChatModel):
             client = self._client(
                 int(kwargs.get("max_tokens") or self.max_tokens), kwargs.get("logit_bias")
             )
+            server.served = True
             watchdog = _StallWatchdog(self.stall_s, server)
             try:
                 with watchdog:

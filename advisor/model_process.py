@@ -52,7 +52,7 @@ def count_whole_states() -> None:
     def cache_size(self: llama_cache.LlamaRAMCache) -> int:
         return sum(state_bytes(s) for s in self.cache_state.values())
 
-    llama_cache.LlamaRAMCache.cache_size = property(cache_size)  # type: ignore[assignment,method-assign]
+    llama_cache.LlamaRAMCache.cache_size = property(cache_size)  # type: ignore[method-assign,assignment]
 
 
 #: prompts whose first tokens agree share a system prompt (the chat template's opening and the
@@ -81,8 +81,9 @@ def keep_one_state_per_system_prompt() -> None:
     capacity still bounds the whole.
     """
     from llama_cpp import llama_cache
+    from llama_cpp.llama import LlamaState
 
-    def setitem(self: llama_cache.LlamaRAMCache, key: Sequence[int], value: object) -> None:
+    def setitem(self: llama_cache.LlamaRAMCache, key: Sequence[int], value: LlamaState) -> None:
         key = tuple(key)
         self.cache_state.pop(key, None)
         same = [k for k in self.cache_state if family(k) == family(key)]
@@ -92,7 +93,7 @@ def keep_one_state_per_system_prompt() -> None:
         while self.cache_size > self.capacity_bytes and len(self.cache_state) > 1:
             self.cache_state.popitem(last=False)
 
-    llama_cache.LlamaRAMCache.__setitem__ = setitem  # type: ignore[assignment,method-assign]
+    llama_cache.LlamaRAMCache.__setitem__ = setitem  # type: ignore[method-assign]
 
 
 def main(argv: list[str]) -> None:

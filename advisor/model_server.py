@@ -87,6 +87,11 @@ class ModelServer:
         self._proc: subprocess.Popen[bytes] | None = None
         self._port: int | None = None
         self.starts = 0
+        #: whether anything was asked of the process running now (its prompt cache is then
+        #: no longer empty, and a prompt's time no longer measures the CPU)
+        self.served = False
+        #: prompt tokens per second, measured by the warm-up of an unserved process
+        self.prompt_tokens_per_s: float | None = None
         #: what ended the previous process, for the next error message and the logs
         self.last_exit: str | None = None
         self.on_status: Callable[[str], None] | None = None
@@ -189,6 +194,7 @@ class ModelServer:
             stderr.close()  # the child holds its own descriptor
         self.starts += 1
         self._proc, self._port = proc, port
+        self.served = False
         deadline = time.monotonic() + c.startup_timeout_s
         while True:
             code = proc.poll()

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -357,6 +358,8 @@ class AdvisorService:
         from advisor.llm import describe_llm
 
         sentences, chars = self.settings.prompt_budget(backend)
+        # the bundled model's budget widens with the prompt speed its warm-up measured
+        follow_cpu = self.settings.prompt_budget_follows_cpu(backend)
         config = ChainConfig(
             top_k=top_k or self.settings.top_k,
             min_similarity=self.settings.min_similarity,
@@ -368,6 +371,9 @@ class AdvisorService:
             rewrite_follow_ups=self.settings.rewrite_follow_ups,
             prompt_sentences=sentences,
             prompt_chars=chars,
+            prompt_budget_for_speed=(
+                partial(self.settings.prompt_budget, backend) if follow_cpu else None
+            ),
         )
         if backend is None or backend == self.settings.llm:
             chat_model, label = self.chat_model, self.llm_label

@@ -48,6 +48,8 @@ class _StreamingFake(BaseChatModel):
 class QueuedFakeChat(_StreamingFake):
     replies: list[str] = Field(default_factory=list)
     calls: list[list[BaseMessage]] = Field(default_factory=list)
+    #: the prompt speed a warm-up would have measured (``LocalServerChat``), for the budget
+    prompt_tokens_per_s: float | None = None
 
     @property
     def _llm_type(self) -> str:

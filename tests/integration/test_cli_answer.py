@@ -229,3 +229,33 @@ def test_batch_over_the_question_limit_is_refused(answering_service, tmp_path, c
     assert main(["batch", str(questions), "--out", str(out)], service=answering_service) == 2
     assert "3 questions: more than the limit of 2" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_eval_reports_the_prompt_speed_and_the_budget_it_chose(
+    answering_service, tmp_path, capsys
+) -> None:
+    """`eval` warms the advisor up as the app does and records the prompt speed measured
+    there and the prompt budget that followed from it (unset budget, bundled model)."""
+    answering_service.settings = answering_service.settings.model_copy(
+        update={"llm": "local", "prompt_sentences": None, "prompt_chars": None}
+    )
+    fake = use_fake(answering_service, ["企业参与课程设计并承诺录用合格毕业生[1]。"])
+    fake.prompt_tokens_per_s = 120.0  # what LocalServerChat.warm_up measures on a fast CPU
+    rows = [
+        {
+            "id": "oc-zh-01",
+            "lang": "zh",
+            "question": "订单班里企业做什么？",
+            "answerable": True,
+            "expected_sources": ["order_class.md"],
+            "key_facts": [["课程设计"], ["录用"]],
+        }
+    ]
+    questions = tmp_path / "set.jsonl"
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    out = tmp_path / "eval.json"
+    assert main(["eval", str(questions), "--out", str(out)], service=answering_service) == 0
+    figures = json.loads(out.read_text(encoding="utf-8"))["figures"]
+    assert figures["prompt_tokens_per_s"] == 120.0 and figures["prompt_budget"] == "8:900"
+    assert figures["key_fact_coverage"] == 1.0 and figures["hit_at_5"] == 1.0
+    assert "企业参与课程设计" in fake.calls[0][-1].content  # the decisive sentence reached it

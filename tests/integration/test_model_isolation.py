@@ -163,7 +163,9 @@ def test_warm_up_puts_the_system_prompts_in_the_servers_prompt_cache(
     model_path: Path, tmp_path: Path
 ) -> None:
     """After warm-up, a question in either language resumes from its system prompt's cached
-    state (llama-cpp-python logs a cache hit) instead of evaluating it again."""
+    state (llama-cpp-python logs a cache hit) instead of evaluating it again. The warm-up of
+    the fresh process timed the prompts (the prompt budget follows that speed); a second
+    warm-up, over a cache that holds them, does not measure again."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
     from advisor.llm import LocalServerChat
@@ -177,7 +179,14 @@ def test_warm_up_puts_the_system_prompts_in_the_servers_prompt_cache(
         for lang in ("zh", "en")
     }
     try:
+        assert chat.prompt_tokens_per_s is None
         chat.warm_up(list(systems.values()))
+        speed = chat.prompt_tokens_per_s
+        # two ~330-token system prompts on any CPU this runs on: more than a few tokens a
+        # second, and fewer than a cached prompt's thousands
+        assert speed is not None and 5 < speed < 5000, speed
+        chat.warm_up(list(systems.values()))
+        assert chat.prompt_tokens_per_s == speed
         log = tmp_path / "model-server.log"
         before = log.read_text(errors="replace").count("cache hit")
         chat.invoke([SystemMessage(systems["zh"]), HumanMessage("订单班是什么？")])

@@ -538,6 +538,42 @@ def test_the_prompt_budget_comes_from_the_settings_and_bounds_the_prompt(
     assert unset.prompt_budget("openai") == unset.prompt_budget("extractive") == (8, 900)
 
 
+def test_the_bundled_models_budget_follows_its_measured_prompt_speed(kb_service, settings) -> None:
+    """Unset, the bundled model's prompt budget is chosen at each question from the prompt
+    speed its warm-up measured: 4 / 450 at a 2-core Zen 3's ~40 tokens/s or before any
+    measurement, wider on a CPU that reads the p95 prompt of a wider budget within 7 s. Set
+    values win, and a remote model keeps its own budget."""
+    from advisor.settings import local_prompt_budget
+
+    assert local_prompt_budget(None) == local_prompt_budget(40.0) == (4, 450)
+    assert local_prompt_budget(60.0) == (6, 700)  # 373 p95 tokens in 6.2 s
+    assert local_prompt_budget(150.0) == (8, 900)
+
+    unset = settings.model_copy(
+        update={"llm": "local", "prompt_sentences": None, "prompt_chars": None}
+    )
+    kb_service.settings = unset
+    advisor, fake = make_advisor(kb_service, [])
+    budget = advisor.config.prompt_budget_for_speed
+    assert budget is not None
+    for speed, expected in ((None, (4, 450)), (41.0, (4, 450)), (120.0, (8, 900))):
+        fake.prompt_tokens_per_s = speed  # what LocalServerChat.warm_up measures
+        config = advisor.prompt_config()
+        assert (config.prompt_sentences, config.prompt_chars) == expected
+    kb_service.settings = unset.model_copy(update={"prompt_sentences": 3, "prompt_chars": 333})
+    advisor, fake = make_advisor(kb_service, [])
+    fake.prompt_tokens_per_s = 500.0
+    assert advisor.config.prompt_budget_for_speed is None
+    assert (advisor.prompt_config().prompt_sentences, advisor.prompt_config().prompt_chars) == (
+        3,
+        333,
+    )
+    assert unset.prompt_budget_follows_cpu("local") and not unset.prompt_budget_follows_cpu(
+        "openai"
+    )
+    assert unset.prompt_budget("openai", 500.0) == (8, 900)
+
+
 def test_an_invented_count_is_not_an_answer(kb_service) -> None:
     """neg2-en-02 of the eval set: asked how many funds and which, over passages that give no
     number, the model wrote "10 … including …". That sentence is dropped, and with nothing
