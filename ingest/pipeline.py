@@ -7,9 +7,11 @@ not once per document (a write costs about the same for one chunk as for a hundr
 document of a group still commits on its own, so a crash leaves each one either absent, its old
 version or its new one. A document large enough to fill a group is embedded and written alone.
 
-A group is written by a thread of its own while the next group is embedded (the store's work
-then overlaps the encoder's instead of adding to it); its files are reported finished, on the
-caller's thread and in order, once that write has returned. At most one write is under way.
+A group is embedded and written by a thread of its own while the caller's thread parses and
+chunks the next group (the encoder then never waits for the parse, the chunking or the
+bookkeeping of small files); its files are reported finished, on the caller's thread and in
+order, once its write has returned, and the group's embedding progress is told on the caller's
+thread while it waits. At most one group is under way.
 
 The pipeline knows neither Chroma nor the embedding model: it is given a ``DocumentSink`` and an
 ``Embedder`` (see the protocols below), which keeps ``ingest`` independent of ``vectorstore``.
@@ -21,10 +23,12 @@ import contextlib
 import hashlib
 import logging
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,9 +132,9 @@ class IngestOptions:
     group_files: int = 64
     #: embed a heading line (title > section) before each chunk; off only to measure it
     embed_heading: bool = True
-    #: write a group in a thread of its own while the next one is embedded; off only to
-    #: measure it (bench/ingest_bench.py --inline-too)
-    write_behind: bool = True
+    #: embed and write a group in a thread of its own while the next one is parsed and
+    #: chunked; off only to measure it (bench/ingest_bench.py --inline-too)
+    background: bool = True
     #: OCR of the PDF pages without a usable text layer (``ingest/ocr.py``)
     ocr: OcrOptions = field(default_factory=OcrOptions)
 
@@ -281,7 +285,7 @@ class IngestPipeline:
         group: list[_Ready] = []
         seen: dict[str, Path] = {}
         opts = self.options
-        writer = _GroupWriter(self._write, background=opts.write_behind)
+        writer = _GroupRunner(self._embed_and_write, self.progress, background=opts.background)
         with ParseWorker(timeout_s=opts.file_timeout_s) as worker, writer:
             for index, path in enumerate(files):
                 if index % _LOOKUP_FILES == 0:  # the catalogue is read once per window
@@ -405,44 +409,50 @@ class IngestPipeline:
             raise EmptyDocumentError("no indexable text after the text checks")
         return _Ready(outcome, prepared, replaces=committed is not None)
 
-    def _flush(self, group: list[_Ready], writer: _GroupWriter) -> list[FileOutcome]:
-        """Embed the documents of ``group`` (emptied) and hand them to the writer; report the
-        files of the group written before, whose write has returned (all of them, in order,
-        when the writer writes in the caller's thread)."""
+    def _flush(self, group: list[_Ready], writer: _GroupRunner) -> list[FileOutcome]:
+        """Hand the documents of ``group`` (emptied) to the runner, which embeds and writes
+        them; report the files of the group before, whose write has returned (all of them, in
+        order, when the runner works in the caller's thread)."""
         ready = list(group)
         group.clear()
         if not ready:
             return []
-        embedded = self._embed(ready)
+        return self._report(writer.submit(ready))
+
+    def _embed_and_write(self, ready: list[_Ready], progress: IngestProgress) -> None:
+        """One group's work in the runner's thread; ``progress`` is relayed to the caller's."""
+        embedded = self._embed(ready, progress)
         if embedded:
-            self.progress.stage("write", files=len(embedded))
-        return self._report(writer.submit(ready, embedded))
+            progress.stage("write", files=len(embedded))
+        self._write(embedded)
 
     def _report(self, written: list[_Ready]) -> list[FileOutcome]:
         for item in written:
             self.progress.file_finished(item.outcome)
         return [item.outcome for item in written]
 
-    def _embed(self, ready: list[_Ready]) -> list[tuple[_Ready, np.ndarray]]:
+    def _embed(
+        self, ready: list[_Ready], progress: IngestProgress
+    ) -> list[tuple[_Ready, np.ndarray]]:
         """Vectors for each document, in one stream of batches. If the group fails, each
         document is tried alone, so that only the one at fault is reported failed."""
         if not ready:
             return []
         texts = [t for item in ready for t in item.prepared.embed_texts]
-        self.progress.stage("embed", total=len(texts), files=len(ready))
+        progress.stage("embed", total=len(texts), files=len(ready))
         tick = time.perf_counter()
         try:
             vectors = self.embedder.embed_passages(
                 texts,
                 batch_size=self.options.embed_batch or None,
-                on_batch=self.progress.advance,
+                on_batch=progress.advance,
             )
         except Exception as exc:
             if len(ready) == 1:
                 _failed(ready[0].outcome, exc)
                 return []
             log.warning("embedding %d files together failed (%s): one by one", len(ready), exc)
-            return [pair for item in ready for pair in self._embed([item])]
+            return [pair for item in ready for pair in self._embed([item], progress)]
         _share(ready, "embed", time.perf_counter() - tick)
         out, start = [], 0
         for item in ready:
@@ -453,8 +463,7 @@ class IngestPipeline:
 
     def _write(self, embedded: list[tuple[_Ready, np.ndarray]]) -> None:
         """Write the documents in one store call; if that fails (the store has put every one
-        back as it was), each is written alone. Runs in the writer's thread: it tells the
-        progress nothing (a user interface is told on the caller's thread)."""
+        back as it was), each is written alone. Runs in the runner's thread."""
         if not embedded:
             return
         ready = [item for item, _ in embedded]
@@ -532,51 +541,119 @@ class _Ready:
     replaces: bool  # an earlier version is committed
 
 
-class _GroupWriter:
-    """Writes one group at a time, in a thread of its own (``background``) or in the caller's.
+class _Relay:
+    """The progress of the group under way in the runner's thread, told to the user interface
+    on the caller's thread (``tell``), since a user interface (Streamlit) may be updated from
+    that thread only. Every stage is told, in order, with its steps; in line (``direct``)
+    every call passes straight on."""
 
-    ``submit`` waits for the write before, starts this one and returns the group the earlier
-    write finished, so the caller reports files in order and at most one write is under way;
-    ``wait`` returns the last one. Leaving the ``with`` block waits for a write under way (an
-    error in the caller must not leave a write running after the pipeline has returned)."""
+    def __init__(self, progress: IngestProgress, *, direct: bool) -> None:
+        self._progress = progress
+        self._direct = direct
+        self._lock = threading.Lock()
+        self._stages: list[list[Any]] = []  # [name, total, files, steps done], in order
+        self._current = 0  # the first stage not told to its end
+        self._current_told = False  # its name told
+        self._steps_told = 0  # its steps told
+
+    def file_started(self, path: Path, index: int, total: int) -> None:  # never called
+        raise AssertionError("the runner starts no file")
+
+    def file_finished(self, outcome: FileOutcome) -> None:  # never called
+        raise AssertionError("the runner finishes no file (the caller reports them)")
+
+    def stage(self, name: str, total: int | None = None, *, files: int = 1) -> None:
+        if self._direct:
+            self._progress.stage(name, total, files=files)
+            return
+        with self._lock:
+            self._stages.append([name, total, files, 0])
+
+    def advance(self, n: int = 1) -> None:
+        if self._direct:
+            self._progress.advance(n)
+            return
+        with self._lock:
+            if self._stages:
+                self._stages[-1][3] += n
+
+    def tell(self) -> None:
+        """On the caller's thread: the stages begun and the steps done since the last call."""
+        with self._lock:
+            stages = [tuple(st) for st in self._stages[self._current :]]
+        for i, (name, total, files, done) in enumerate(stages):
+            if not self._current_told:
+                self._progress.stage(name, total, files=files)
+                self._current_told, self._steps_told = True, 0
+            if done > self._steps_told:
+                self._progress.advance(done - self._steps_told)
+                self._steps_told = done
+            if i < len(stages) - 1:  # a later stage has begun: this one has ended
+                self._current += 1
+                self._current_told = False
+
+
+class _GroupRunner:
+    """Embeds and writes one group at a time, in a thread of its own (``background``) or in
+    the caller's.
+
+    ``submit`` waits for the group before, starts this one and returns the group that
+    finished, so the caller reports files in order and at most one group is under way; while
+    it waits it tells the user interface that group's progress. ``wait`` returns the last
+    one. Leaving the ``with`` block waits for a group under way (an error in the caller must
+    not leave a write running after the pipeline has returned)."""
+
+    #: how often the caller's thread tells the progress of the group it waits for
+    TELL_EVERY_S = 0.2
 
     def __init__(
-        self, write: Callable[[list[tuple[_Ready, np.ndarray]]], None], *, background: bool
+        self,
+        work: Callable[[list[_Ready], IngestProgress], None],
+        progress: IngestProgress,
+        *,
+        background: bool,
     ) -> None:
-        self._write = write
+        self._work = work
+        self._progress = progress
         self._pool = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write")
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-group")
             if background
             else None
         )
         # only the caller's thread submits and waits: no lock needed
-        self._pending: tuple[list[_Ready], Future[None]] | None = None
+        self._pending: tuple[list[_Ready], Future[None], _Relay] | None = None
 
-    def submit(
-        self, ready: list[_Ready], embedded: list[tuple[_Ready, np.ndarray]]
-    ) -> list[_Ready]:
+    def submit(self, ready: list[_Ready]) -> list[_Ready]:
         done = self.wait()
         if self._pool is None:
-            tick = time.perf_counter()
-            self._write(embedded)
-            _share(ready, "write_wait", time.perf_counter() - tick)
+            self._work(ready, _Relay(self._progress, direct=True))
             return [*done, *ready]
-        self._pending = (ready, self._pool.submit(self._write, embedded))
+        relay = _Relay(self._progress, direct=False)
+        self._pending = (ready, self._pool.submit(self._work, ready, relay), relay)
         return done
 
     def wait(self) -> list[_Ready]:
-        """The group of the write under way, once it has returned; the time the caller
-        waited for it is charged to its documents ("write_wait")."""
+        """The group under way, once it has been written; the time the caller waited for it
+        is charged to its documents ("wait")."""
         pending, self._pending = self._pending, None
         if pending is None:
             return []
-        ready, future = pending
+        ready, future, relay = pending
         tick = time.perf_counter()
-        future.result()  # ``_write`` records a store failure in the outcomes; anything else
-        _share(ready, "write_wait", time.perf_counter() - tick)  # (a bug) is raised here
+        while True:
+            relay.tell()
+            try:
+                # ``_work`` records a store or embedder failure in the outcomes; anything else
+                # (a bug) is raised here
+                future.result(timeout=self.TELL_EVERY_S)
+                break
+            except FutureTimeout:
+                continue
+        relay.tell()
+        _share(ready, "wait", time.perf_counter() - tick)
         return ready
 
-    def __enter__(self) -> _GroupWriter:
+    def __enter__(self) -> _GroupRunner:
         return self
 
     def __exit__(self, *exc: object) -> None:

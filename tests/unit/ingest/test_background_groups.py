@@ -1,6 +1,7 @@
-"""A group is written in the writer's thread while the next group is embedded
-(ingest/pipeline.py ``_GroupWriter``); files are still reported one by one, in order, on the
-caller's thread, and only after their write has returned."""
+"""A group is embedded and written in the runner's thread while the caller's thread parses and
+chunks the next group (ingest/pipeline.py ``_GroupRunner``); files are still reported one by
+one, in order, on the caller's thread, and only after their write has returned; the group's
+embedding progress reaches the user interface on the caller's thread too."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class SlowSink:
         self.written: list[str] = []
         self.write_threads: set[str] = set()
         self.committed: dict[str, str] = {}
+        self.written_at: dict[str, float] = {}
 
     def committed_shas(self, sources):
         return {s: self.committed[s] for s in sources if s in self.committed}
@@ -36,33 +38,48 @@ class SlowSink:
         for doc, _ in items:
             self.written.append(doc.source)
             self.committed[doc.source] = doc.sha256
+            self.written_at[doc.source] = time.monotonic()
         self.writing.clear()
         return []
 
 
 class CountingEmbedder:
-    """Vectors of the right shape; notes whether a write was under way during each call."""
+    """Vectors of the right shape, a batch of two texts at a time; notes while it works."""
 
-    def __init__(self, sink: SlowSink) -> None:
+    def __init__(self, sink: SlowSink, delay_s: float = 0.05) -> None:
         self.sink = sink
-        self.during_write: list[bool] = []
+        self.delay_s = delay_s
+        self.embedding = threading.Event()
+        self.threads: set[str] = set()
 
     def count_tokens(self, text: str) -> int:
         return len(text)
 
     def embed_passages(self, texts, *, batch_size=None, on_batch=None):
-        time.sleep(0.05)
-        self.during_write.append(self.sink.writing.is_set())
-        if on_batch:
-            on_batch(len(texts))
+        self.threads.add(threading.current_thread().name)
+        self.embedding.set()
+        for start in range(0, len(texts), 2):
+            time.sleep(self.delay_s)
+            if on_batch:
+                on_batch(len(texts[start : start + 2]))
+        self.embedding.clear()
         return np.ones((len(texts), 4), dtype=np.float32)
+
+    @property
+    def busy(self) -> bool:
+        return self.embedding.is_set() or self.sink.writing.is_set()
 
 
 class Recorder:
-    def __init__(self, sink: SlowSink) -> None:
+    def __init__(self, sink: SlowSink, embedder: CountingEmbedder | None = None) -> None:
         self.sink = sink
+        self.embedder = embedder
         self.events: list[tuple[str, str]] = []
         self.threads: set[str] = set()
+        self.started_at: dict[str, float] = {}
+        self.embed_stages: list[tuple[int | None, int]] = []  # (total, files)
+        self.embed_steps: list[int] = []
+        self._stage = ""
 
     def _note(self) -> None:
         self.threads.add(threading.current_thread().name)
@@ -70,12 +87,19 @@ class Recorder:
     def file_started(self, path: Path, index: int, total: int) -> None:
         self._note()
         self.events.append(("started", path.name))
+        self.started_at[path.name] = time.monotonic()
 
     def stage(self, name, total=None, *, files=1) -> None:
         self._note()
+        self._stage = name
+        if name == "embed":
+            self.embed_stages.append((total, files))
+            self.embed_steps.append(0)
 
     def advance(self, n: int = 1) -> None:
         self._note()
+        if self._stage == "embed":
+            self.embed_steps[-1] += n
 
     def file_finished(self, outcome) -> None:
         self._note()
@@ -94,12 +118,12 @@ def notes(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-@pytest.mark.parametrize("write_behind", [True, False])
-def test_groups_are_written_while_the_next_is_embedded(tmp_path, write_behind) -> None:
+@pytest.mark.parametrize("background", [True, False])
+def test_groups_are_embedded_and_written_while_the_next_is_prepared(tmp_path, background) -> None:
     sink = SlowSink()
-    embedder = CountingEmbedder(sink)
-    progress = Recorder(sink)
-    options = IngestOptions(group_files=3, write_behind=write_behind)
+    embedder = CountingEmbedder(sink, delay_s=0.15)  # 0.3 s a group: longer than a tell
+    progress = Recorder(sink, embedder)
+    options = IngestOptions(group_files=3, background=background)
     files = notes(tmp_path / "notes", 9)
     report = IngestPipeline(sink, embedder, options, progress).run(files)
 
@@ -110,21 +134,28 @@ def test_groups_are_written_while_the_next_is_embedded(tmp_path, write_behind) -
     assert finished == [p.name for p in files]
     position = {event: i for i, event in enumerate(progress.events)}
     assert all(position[("finished", p.name)] > position[("started", p.name)] for p in files)
-    # the user interface is told on the caller's thread only
+    # the user interface is told on the caller's thread only, every group's embedding with
+    # all its steps (three files of one chunk each: 3 texts), in line or not
     assert progress.threads == {threading.main_thread().name}
-    if write_behind:
-        assert sink.write_threads and threading.main_thread().name not in sink.write_threads
-        assert embedder.during_write[1:] == [True, True], "groups 2 and 3 embed during a write"
-        # a group's write time is shared by its files; it overlapped embedding, so the
-        # pipeline waited for it less than it took
-        assert sum(o.timings["write"] for o in report.outcomes[:3]) > 0.25
-        assert report.total("write_wait") < report.total("write")
+    assert progress.embed_stages == [(3, 3)] * 3
+    assert progress.embed_steps == [3, 3, 3]
+    main = threading.main_thread().name
+    if background:
+        assert main not in sink.write_threads and main not in embedder.threads
+        # the files of groups 2 and 3 were read before the group before had been written
+        # (0.6 s of embedding and writing each, the reading takes milliseconds)
+        for group, before in ((files[3:6], files[2]), (files[6:9], files[5])):
+            written = sink.written_at[before.name]
+            assert all(progress.started_at[p.name] < written for p in group)
+        # the caller's waits are recorded (here nearly all of the groups' work: reading a
+        # note takes milliseconds)
+        assert report.total("wait") > 0
     else:
-        assert sink.write_threads == {threading.main_thread().name}
-        assert not any(embedder.during_write)
+        assert sink.write_threads == embedder.threads == {main}
+        assert all(progress.started_at[p.name] > sink.written_at[files[2].name] for p in files[3:])
 
 
-def test_a_failed_write_behind_fails_its_group_alone_and_the_run_goes_on(tmp_path) -> None:
+def test_a_failed_background_write_fails_its_group_alone_and_the_run_goes_on(tmp_path) -> None:
     sink = SlowSink(delay_s=0.05, fail_on="note-04")
     options = IngestOptions(group_files=3)
     files = notes(tmp_path / "notes", 9)
@@ -136,20 +167,21 @@ def test_a_failed_write_behind_fails_its_group_alone_and_the_run_goes_on(tmp_pat
     assert sorted(sink.written) == sorted(s for s, v in status.items() if v == "indexed")
 
 
-def test_an_error_in_the_caller_waits_for_the_write_under_way(tmp_path) -> None:
-    """A failure of the caller (here: the progress) ends the run only after the write in the
-    writer's thread has returned: nothing is written after the pipeline has returned."""
+def test_an_error_in_the_caller_waits_for_the_group_under_way(tmp_path) -> None:
+    """A failure of the caller (here: the progress, as the fourth file starts while the first
+    group is embedded) ends the run only after that group's write has returned: nothing is
+    written after the pipeline has returned, and the group under way is whole."""
     sink = SlowSink(delay_s=0.3)
+    embedder = CountingEmbedder(sink)
 
     class Boom(Recorder):
-        def stage(self, name, total=None, *, files=1) -> None:
-            if name == "embed" and sink.writing.is_set():
+        def file_started(self, path: Path, index: int, total: int) -> None:
+            if index == 3:
+                assert embedder.busy
                 raise KeyboardInterrupt
 
     files = notes(tmp_path / "notes", 6)
     with pytest.raises(KeyboardInterrupt):
-        IngestPipeline(sink, CountingEmbedder(sink), IngestOptions(group_files=3), Boom(sink)).run(
-            files
-        )
-    assert not sink.writing.is_set()
+        IngestPipeline(sink, embedder, IngestOptions(group_files=3), Boom(sink)).run(files)
+    assert not embedder.busy
     assert sink.written == [p.name for p in files[:3]]
