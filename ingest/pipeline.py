@@ -7,11 +7,11 @@ not once per document (a write costs about the same for one chunk as for a hundr
 document of a group still commits on its own, so a crash leaves each one either absent, its old
 version or its new one. A document large enough to fill a group is embedded and written alone.
 
-A group is embedded and written by a thread of its own while the caller's thread parses and
-chunks the next group (the encoder then never waits for the parse, the chunking or the
-bookkeeping of small files); its files are reported finished, on the caller's thread and in
-order, once its write has returned, and the group's embedding progress is told on the caller's
-thread while it waits. At most one group is under way.
+Groups flow through three threads: the caller's parses and chunks group N+2 while a second
+embeds group N+1 and a third writes group N, so the encoder waits neither for the store nor
+for the parsing, chunking and bookkeeping of small files. At most one group is being embedded
+and one written. Files are reported finished, on the caller's thread and in order, once their
+write has returned; the progress of the work the caller waits for is told on its thread.
 
 The pipeline knows neither Chroma nor the embedding model: it is given a ``DocumentSink`` and an
 ``Embedder`` (see the protocols below), which keeps ``ingest`` independent of ``vectorstore``.
@@ -132,7 +132,7 @@ class IngestOptions:
     group_files: int = 64
     #: embed a heading line (title > section) before each chunk; off only to measure it
     embed_heading: bool = True
-    #: embed and write a group in a thread of its own while the next one is parsed and
+    #: embed and write groups in threads of their own while the next one is parsed and
     #: chunked; off only to measure it (bench/ingest_bench.py --inline-too)
     background: bool = True
     #: OCR of the PDF pages without a usable text layer (``ingest/ocr.py``)
@@ -285,7 +285,9 @@ class IngestPipeline:
         group: list[_Ready] = []
         seen: dict[str, Path] = {}
         opts = self.options
-        writer = _GroupRunner(self._embed_and_write, self.progress, background=opts.background)
+        writer = _GroupRunner(
+            self._embed, self._write_told, self.progress, background=opts.background
+        )
         with ParseWorker(timeout_s=opts.file_timeout_s) as worker, writer:
             for index, path in enumerate(files):
                 if index % _LOOKUP_FILES == 0:  # the catalogue is read once per window
@@ -419,9 +421,9 @@ class IngestPipeline:
             return []
         return self._report(writer.submit(ready))
 
-    def _embed_and_write(self, ready: list[_Ready], progress: IngestProgress) -> None:
-        """One group's work in the runner's thread; ``progress`` is relayed to the caller's."""
-        embedded = self._embed(ready, progress)
+    def _write_told(
+        self, embedded: list[tuple[_Ready, np.ndarray]], progress: IngestProgress
+    ) -> None:
         if embedded:
             progress.stage("write", files=len(embedded))
         self._write(embedded)
@@ -542,7 +544,7 @@ class _Ready:
 
 
 class _Relay:
-    """The progress of the group under way in the runner's thread, told to the user interface
+    """The progress of a group's work in a runner's thread, told to the user interface
     on the caller's thread (``tell``), since a user interface (Streamlit) may be updated from
     that thread only. Every stage is told, in order, with its steps; in line (``direct``)
     every call passes straight on."""
@@ -593,77 +595,112 @@ class _Relay:
                 self._current_told = False
 
 
+_Embedded = list[tuple[_Ready, np.ndarray]]
+
+
 class _GroupRunner:
-    """Embeds and writes one group at a time, in a thread of its own (``background``) or in
-    the caller's.
+    """Embeds groups in one thread of its own and writes them in another (``background``),
+    or does both in the caller's thread.
 
-    ``submit`` waits for the group before, starts this one and returns the group that
-    finished, so the caller reports files in order and at most one group is under way; while
-    it waits it tells the user interface that group's progress. ``wait`` returns the last
-    one. Leaving the ``with`` block waits for a group under way (an error in the caller must
-    not leave a write running after the pipeline has returned)."""
+    Group N+1 is embedded while group N is written and the caller parses and chunks group
+    N+2: the encoder waits neither for the store nor for the caller. At most one group is
+    being embedded and one written. ``submit`` waits for the embedding before, hands that
+    group to the writer once the write before it has returned, starts the embedding of this
+    one, and returns the group whose write returned, so the caller reports files in order.
+    While the caller waits it tells the user interface the progress of what it waits for.
+    ``wait`` returns the rest. Leaving the ``with`` block waits for all work under way (an
+    error in the caller must not leave a write running after the pipeline has returned)."""
 
-    #: how often the caller's thread tells the progress of the group it waits for
+    #: how often the caller's thread tells the progress of the work it waits for
     TELL_EVERY_S = 0.2
 
     def __init__(
         self,
-        work: Callable[[list[_Ready], IngestProgress], None],
+        embed: Callable[[list[_Ready], IngestProgress], _Embedded],
+        write: Callable[[_Embedded, IngestProgress], None],
         progress: IngestProgress,
         *,
         background: bool,
     ) -> None:
-        self._work = work
-        self._progress = progress
-        self._pool = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-group")
-            if background
-            else None
-        )
+        self._embed, self._write, self._progress = embed, write, progress
+        self._background = background
+        self._embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-embed")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write")
         # only the caller's thread submits and waits: no lock needed
-        self._pending: tuple[list[_Ready], Future[None], _Relay] | None = None
+        self._embedding: tuple[list[_Ready], Future[_Embedded], _Relay] | None = None
+        self._writing: tuple[list[_Ready], Future[None], _Relay] | None = None
 
     def submit(self, ready: list[_Ready]) -> list[_Ready]:
-        done = self.wait()
-        if self._pool is None:
-            self._work(ready, _Relay(self._progress, direct=True))
-            return [*done, *ready]
+        if not self._background:
+            direct = _Relay(self._progress, direct=True)
+            self._write(self._embed(ready, direct), direct)
+            return ready
+        done = self._advance()
         relay = _Relay(self._progress, direct=False)
-        self._pending = (ready, self._pool.submit(self._work, ready, relay), relay)
+        self._embedding = (ready, self._embedder.submit(self._embed, ready, relay), relay)
         return done
 
     def wait(self) -> list[_Ready]:
-        """The group under way, once it has been written; the time the caller waited for it
-        is charged to its documents ("wait")."""
-        pending, self._pending = self._pending, None
-        if pending is None:
+        """Every group under way, once written."""
+        done = self._advance()
+        return [*done, *self._wait_write()]
+
+    def _advance(self) -> list[_Ready]:
+        """The embedding under way finished and handed to the writer; the group written
+        before it, once its write has returned."""
+        if self._embedding is None:
             return []
-        ready, future, relay = pending
+        ready, future, relay = self._embedding
+        self._embedding = None
+        embedded = self._await(ready, future, relay)
+        done = self._wait_write()
+        relay = _Relay(self._progress, direct=False)
+        self._writing = (ready, self._writer.submit(self._write, embedded, relay), relay)
+        return done
+
+    def _wait_write(self) -> list[_Ready]:
+        if self._writing is None:
+            return []
+        ready, future, relay = self._writing
+        self._writing = None
+        self._await(ready, future, relay)
+        return ready
+
+    def _await(self, ready: list[_Ready], future: Future[Any], relay: _Relay) -> Any:
+        """``future``'s result, telling its progress meanwhile; the time the caller waited
+        is charged to the group's documents ("wait"). The work records a store or embedder
+        failure in the outcomes; anything else (a bug) is raised here."""
         tick = time.perf_counter()
         while True:
             relay.tell()
             try:
-                # ``_work`` records a store or embedder failure in the outcomes; anything else
-                # (a bug) is raised here
-                future.result(timeout=self.TELL_EVERY_S)
+                result = future.result(timeout=self.TELL_EVERY_S)
                 break
             except FutureTimeout:
                 continue
         relay.tell()
-        _share(ready, "wait", time.perf_counter() - tick)
-        return ready
+        item_wait = time.perf_counter() - tick
+        total = sum(len(item.prepared.chunks) for item in ready) or 1
+        for item in ready:
+            timings = item.outcome.timings
+            timings["wait"] = (
+                timings.get("wait", 0.0) + item_wait * len(item.prepared.chunks) / total
+            )
+        return result
 
     def __enter__(self) -> _GroupRunner:
         return self
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if self._pending is not None:
-                self._pending[1].exception()  # waits; an error already on its way wins
-                self._pending = None
+            for pending in (self._embedding, self._writing):
+                if pending is not None:
+                    pending[1].exception()  # waits; an error already on its way wins
+            # an embedding that finished meanwhile is not written: its files are not reported
+            self._embedding = self._writing = None
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
+            self._embedder.shutdown(wait=True)
+            self._writer.shutdown(wait=True)
 
 
 def _failed(outcome: FileOutcome, exc: Exception) -> None:

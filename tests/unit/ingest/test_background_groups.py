@@ -51,6 +51,7 @@ class CountingEmbedder:
         self.delay_s = delay_s
         self.embedding = threading.Event()
         self.threads: set[str] = set()
+        self.during_write: list[bool] = []
 
     def count_tokens(self, text: str) -> int:
         return len(text)
@@ -60,6 +61,8 @@ class CountingEmbedder:
         self.embedding.set()
         for start in range(0, len(texts), 2):
             time.sleep(self.delay_s)
+            if start == 0:  # one batch in: is the group before being written meanwhile?
+                self.during_write.append(self.sink.writing.is_set())
             if on_batch:
                 on_batch(len(texts[start : start + 2]))
         self.embedding.clear()
@@ -119,7 +122,9 @@ def notes(folder: Path, n: int) -> list[Path]:
 
 
 @pytest.mark.parametrize("background", [True, False])
-def test_groups_are_embedded_and_written_while_the_next_is_prepared(tmp_path, background) -> None:
+def test_a_group_is_embedded_while_the_one_before_is_written_and_the_next_read(
+    tmp_path, background
+) -> None:
     sink = SlowSink()
     embedder = CountingEmbedder(sink, delay_s=0.15)  # 0.3 s a group: longer than a tell
     progress = Recorder(sink, embedder)
@@ -147,11 +152,14 @@ def test_groups_are_embedded_and_written_while_the_next_is_prepared(tmp_path, ba
         for group, before in ((files[3:6], files[2]), (files[6:9], files[5])):
             written = sink.written_at[before.name]
             assert all(progress.started_at[p.name] < written for p in group)
+        # and groups 2 and 3 were embedded while the group before was written
+        assert embedder.during_write == [False, True, True]
         # the caller's waits are recorded (here nearly all of the groups' work: reading a
         # note takes milliseconds)
         assert report.total("wait") > 0
     else:
         assert sink.write_threads == embedder.threads == {main}
+        assert not any(embedder.during_write)
         assert all(progress.started_at[p.name] > sink.written_at[files[2].name] for p in files[3:])
 
 
@@ -167,21 +175,24 @@ def test_a_failed_background_write_fails_its_group_alone_and_the_run_goes_on(tmp
     assert sorted(sink.written) == sorted(s for s, v in status.items() if v == "indexed")
 
 
-def test_an_error_in_the_caller_waits_for_the_group_under_way(tmp_path) -> None:
-    """A failure of the caller (here: the progress, as the fourth file starts while the first
-    group is embedded) ends the run only after that group's write has returned: nothing is
-    written after the pipeline has returned, and the group under way is whole."""
+def test_an_error_in_the_caller_waits_for_the_work_under_way(tmp_path) -> None:
+    """A failure of the caller (here: the progress, as the seventh file starts while the first
+    group is written and the second embedded) ends the run only after that work has returned:
+    nothing is written after the pipeline has returned, the group written is whole, and the
+    group only embedded is not written (nor reported: the next run indexes it)."""
     sink = SlowSink(delay_s=0.3)
     embedder = CountingEmbedder(sink)
 
     class Boom(Recorder):
         def file_started(self, path: Path, index: int, total: int) -> None:
-            if index == 3:
-                assert embedder.busy
+            super().file_started(path, index, total)
+            if index == 6:
                 raise KeyboardInterrupt
 
-    files = notes(tmp_path / "notes", 6)
+    files = notes(tmp_path / "notes", 9)
+    progress = Boom(sink)
     with pytest.raises(KeyboardInterrupt):
-        IngestPipeline(sink, embedder, IngestOptions(group_files=3), Boom(sink)).run(files)
+        IngestPipeline(sink, embedder, IngestOptions(group_files=3), progress).run(files)
     assert not embedder.busy
     assert sink.written == [p.name for p in files[:3]]
+    assert not [e for e in progress.events if e[0] == "finished"]

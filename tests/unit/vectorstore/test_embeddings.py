@@ -61,6 +61,30 @@ def test_a_question_waiting_for_the_gate_gets_it_before_a_long_embedding_ends(pa
     assert times["question_in"] < times["embedding_done"]
 
 
+def test_tokens_are_counted_while_an_embedding_runs(parallel) -> None:
+    """Ingest's chunking counts tokens while the group before is embedded: the count must not
+    wait for the embedding (it did, behind the model's lock, for every group), and it is the
+    count of a quiet moment."""
+    texts = TEXTS * 8  # several seconds of embedding
+    expected = [parallel.count_tokens(t) for t in TEXTS]
+    done = threading.Event()
+
+    def embed() -> None:
+        parallel.embed_passages(texts)
+        done.set()
+
+    worker = threading.Thread(target=embed)
+    worker.start()
+    while not compute_gate.held:
+        time.sleep(0.001)
+    time.sleep(0.2)
+    counted = [parallel.count_tokens(t) for t in TEXTS]
+    finished_before_count = done.is_set()
+    worker.join(120)
+    assert not finished_before_count, "the count waited for the embedding"
+    assert counted == expected
+
+
 def test_a_failing_batch_is_raised_after_the_others_finish(parallel, monkeypatch) -> None:
     real = parallel._model.passage
 
