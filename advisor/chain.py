@@ -532,10 +532,8 @@ def _section_label(section: str, lang: str) -> str:
     return ", ".join(parts)
 
 
-def explain_refusal(question: str, support: Support, passages: Sequence[Passage], lang: str) -> str:
-    """The refusal, with what was found and what is missing, in the question's language; the
-    closest passages stay in the answer's contexts for the user to check."""
-    lang = lang if lang in ("zh", "en") else "en"
+def _found_topics(passages: Sequence[Passage], lang: str) -> str:
+    """The documents and sections of the first three passages, for a refusal to name."""
     topics = []
     for p in passages[:3]:
         name = p.source.rsplit(".", 1)[0]
@@ -547,7 +545,14 @@ def explain_refusal(question: str, support: Support, passages: Sequence[Passage]
         )
         if topic not in topics:
             topics.append(topic)
-    found = "、".join(topics) if lang == "zh" else "; ".join(topics)
+    return "、".join(topics) if lang == "zh" else "; ".join(topics)
+
+
+def explain_refusal(question: str, support: Support, passages: Sequence[Passage], lang: str) -> str:
+    """The refusal, with what was found and what is missing, in the question's language; the
+    closest passages stay in the answer's contexts for the user to check."""
+    lang = lang if lang in ("zh", "en") else "en"
+    found = _found_topics(passages, lang)
     base = load_prompt("refusal", lang)
     if support.missing:
         what = "、".join(support.missing) if lang == "zh" else ", ".join(support.missing)
@@ -568,6 +573,25 @@ def explain_refusal(question: str, support: Support, passages: Sequence[Passage]
     return (
         f"{base} The closest passages are about {found}, but none states {what}. "
         "They are listed below so that you can check."
+    )
+
+
+def explain_model_refusal(passages: Sequence[Passage], lang: str) -> str:
+    """The model read the passages and found no answer in them: the refusal says what they
+    were about, so that a user knows where to look (the chat lists them under the answer)."""
+    lang = lang if lang in ("zh", "en") else "en"
+    base = load_prompt("refusal", lang)
+    if not passages:
+        return base
+    found = _found_topics(passages, lang)
+    if lang == "zh":
+        return (
+            f"{base}检索到的资料涉及{found}，但都没有直接回答这个问题。"
+            "最接近的资料列在下面，供您核对。"
+        )
+    return (
+        f"{base} The closest passages are about {found}, but none answers the question "
+        "directly. They are listed below so that you can check."
     )
 
 
@@ -877,7 +901,7 @@ class Advisor:
             # the model said "not covered" (or nothing) and the support check agrees
             basis, parties, figures = (), (), ""
         if (said_no or not raw.strip()) and not basis and not parties and not figures:
-            result.answer = load_prompt("refusal", result.lang)
+            result.answer = explain_model_refusal(result.contexts, result.lang)
             result.refused, result.refusal_reason = True, "model"
             return
         if said_no or not raw.strip():
