@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -34,6 +36,41 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SHARED = ROOT.parent / "shared" / "testdata"
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and its waited-for children (the parse worker)."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _steal_s() -> float:
+    """CPU seconds the hypervisor gave to other guests, over all cores (/proc/stat "steal")."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class _Meter:
+    """Wall, CPU and stolen seconds of a run: this machine's speed drifts by tens of per cent
+    between runs, and the stolen time says how much of that drift came from other guests."""
+
+    def __enter__(self) -> _Meter:
+        self.wall, self.cpu, self.steal = time.perf_counter(), _cpu_s(), _steal_s()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = _cpu_s() - self.cpu
+        self.steal = _steal_s() - self.steal
+
+    def figures(self) -> dict:
+        return {"wall_s": self.wall, "cpu_s": self.cpu, "steal_s": self.steal}
 
 
 def build_corpus(folder: Path, zh_pages: int) -> list[Path]:
@@ -124,9 +161,8 @@ def run_pipeline(files: list[Path], data: Path, embeddings, background: bool = T
     service.knowledge_base()  # Chroma imported and opened before the clock (as the naive run)
     options = service.ingest_options()
     options.background = background
-    started = time.perf_counter()
-    report = service.ingest(files, options=options)
-    wall = time.perf_counter() - started
+    with _Meter() as meter:
+        report = service.ingest(files, options=options)
     assert report.ok, [(o.source, o.message) for o in report.failed]
     kb = service.knowledge_base()
     # the texts the embedder read, to time embedding alone on exactly the same input
@@ -139,7 +175,7 @@ def run_pipeline(files: list[Path], data: Path, embeddings, background: bool = T
         screened = parse_file(path, None, _limits())
         embed_texts += pipeline.prepare(screened, sha="0" * 64, size=0).embed_texts
     return {
-        "wall_s": wall,
+        **meter.figures(),
         "pages": sum(o.pages for o in report.outcomes),
         "chunks": kb.count_chunks(),
         # "embed" and "write" run in the group runner's thread (they overlap the caller's
@@ -165,10 +201,9 @@ def _limits():
 def run_embedding_alone(texts: list[str], embeddings) -> dict:
     from advisor.settings import Settings
 
-    started = time.perf_counter()
-    embeddings.embed_passages(texts, batch_size=Settings().embed_batch or None)  # as ingest
-    wall = time.perf_counter() - started
-    return {"wall_s": wall, "chunks": len(texts), "tokens": _tokens(texts, embeddings)}
+    with _Meter() as meter:
+        embeddings.embed_passages(texts, batch_size=Settings().embed_batch or None)  # as ingest
+    return {**meter.figures(), "chunks": len(texts), "tokens": _tokens(texts, embeddings)}
 
 
 def _tokens(texts: list[str], embeddings) -> int:
@@ -185,22 +220,21 @@ def run_naive_langchain(files: list[Path], data: Path, embeddings) -> dict:
     from langchain_community.document_loaders import PyPDFLoader, TextLoader
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    started = time.perf_counter()
-    docs = []
-    for path in files:
-        if path.suffix.lower() == ".pdf":
-            docs += PyPDFLoader(str(path)).load()
-        else:
-            docs += TextLoader(str(path), encoding="utf-8").load()
-    splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
-    chunks = splitter.split_documents(docs)
-    client = chromadb.PersistentClient(
-        path=str(data), settings=ChromaSettings(anonymized_telemetry=False)
-    )
-    Chroma.from_documents(chunks, embedding=embeddings, client=client, collection_name="naive")
-    wall = time.perf_counter() - started
+    with _Meter() as meter:
+        docs = []
+        for path in files:
+            if path.suffix.lower() == ".pdf":
+                docs += PyPDFLoader(str(path)).load()
+            else:
+                docs += TextLoader(str(path), encoding="utf-8").load()
+        splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
+        chunks = splitter.split_documents(docs)
+        client = chromadb.PersistentClient(
+            path=str(data), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+        Chroma.from_documents(chunks, embedding=embeddings, client=client, collection_name="naive")
     tokens = _tokens([c.page_content for c in chunks], embeddings)
-    return {"wall_s": wall, "pages": len(docs), "chunks": len(chunks), "tokens": tokens}
+    return {**meter.figures(), "pages": len(docs), "chunks": len(chunks), "tokens": tokens}
 
 
 def bench_corpus(
@@ -250,8 +284,10 @@ def bench_corpus(
         kinds.append(("writes_inline", inline_runs))
     for key, runs in kinds:
         mean = dict(runs[-1])
-        mean["wall_s"] = sum(r["wall_s"] for r in runs) / len(runs)
+        for figure in ("wall_s", "cpu_s", "steal_s"):
+            mean[figure] = sum(r[figure] for r in runs) / len(runs)
         mean["runs_s"] = [round(r["wall_s"], 1) for r in runs]
+        mean["steal_runs_s"] = [round(r["steal_s"], 1) for r in runs]
         if key in ("ours", "writes_inline"):
             mean["split_s"] = {
                 k: sum(r["split_s"][k] for r in runs) / len(runs) for k in runs[0]["split_s"]
@@ -266,7 +302,10 @@ def bench_corpus(
 def report(name: str, result: dict) -> None:
     ours, alone, naive = result["ours"], result["embedding_alone"], result["naive"]
     print(f"\n== {name}: {result['files']} files, {ours['pages']} pages")
-    print(f"{'run':<36}{'seconds':>9}{'chunks':>8}{'chunks/s':>10}{'tokens':>9}")
+    print(
+        f"{'run':<36}{'seconds':>9}{'cpu s':>8}{'stolen':>8}{'chunks':>8}{'chunks/s':>10}"
+        f"{'tokens':>9}"
+    )
     rows = [
         ("pipeline (this project)", ours),
         ("embedding alone (same chunks)", alone),
@@ -276,7 +315,7 @@ def report(name: str, result: dict) -> None:
         rows.append(("pipeline, all in line", result["writes_inline"]))
     for label, r in rows:
         print(
-            f"{label:<36}{r['wall_s']:>9.1f}{r['chunks']:>8}"
+            f"{label:<36}{r['wall_s']:>9.1f}{r['cpu_s']:>8.1f}{r['steal_s']:>8.1f}{r['chunks']:>8}"
             f"{r['chunks'] / r['wall_s']:>10.2f}{r['tokens']:>9}   runs {r.get('runs_s')}"
         )
     split = ours["split_s"]
@@ -302,7 +341,9 @@ def report(name: str, result: dict) -> None:
         )
     print(
         f"pipeline / naive: {ours['wall_s'] / naive['wall_s']:.3f}   "
-        f"pipeline / embedding alone: {ours['wall_s'] / alone['wall_s']:.3f}"
+        f"pipeline / embedding alone: {ours['wall_s'] / alone['wall_s']:.3f}   "
+        f"by CPU seconds: {ours['cpu_s'] / naive['cpu_s']:.3f}"
+        f" / {ours['cpu_s'] / alone['cpu_s']:.3f}"
     )
     if "writes_inline" in result:
         inline = result["writes_inline"]
