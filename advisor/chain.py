@@ -27,6 +27,7 @@ from advisor.citations import check_citations, cited_numbers, split_keep, split_
 from advisor.drift import one_language
 from advisor.errors import AdvisorError, LLMError
 from advisor.evidence import (
+    MIN_SHARE,
     Decisive,
     Support,
     asks_count,
@@ -107,6 +108,11 @@ class ChainConfig:
     #: a follow-up is rewritten by the model before retrieval; off: it is searched with the
     #: previous question prefixed, and the model reads that question beside it
     rewrite_follow_ups: bool = False
+    #: when the model says "not covered" but the support check found a sentence that states
+    #: the answer, the model is asked once more with the sentences the extractive backend
+    #: answers with, told that they were chosen as answering; its "not covered" stands only
+    #: if it says so again
+    second_reading: bool = True
 
 
 def question_lang(question: str) -> str:
@@ -319,9 +325,12 @@ def build_answer_messages(
     *,
     ranked: Sequence[Decisive] | None = None,
     earlier: str = "",
+    second_reading: bool = False,
 ) -> list[BaseMessage]:
     """The answer prompt; ``earlier`` is the previous question of a follow-up that was not
-    rewritten, shown before the question so that the model reads what it refers to."""
+    rewritten, shown before the question so that the model reads what it refers to; a
+    ``second_reading`` tells the model that its sources were chosen as answering the question
+    (the system prompt stays the same, so its cached prefix is reused)."""
     refusal = load_prompt("refusal", lang)
     system = render_prompt("answer_system", lang, refusal=refusal)
     if ranked is not None and config.decisive_prompt:
@@ -331,6 +340,8 @@ def build_answer_messages(
         sources = format_sources(passages, question, config, lang, extra_terms)
     if earlier:
         question = render_prompt("follow_up", lang, earlier=earlier[:200], question=question)
+    if second_reading:
+        question = render_prompt("second_reading", lang, question=question)
     user = render_prompt("answer_user", lang, sources=sources, question=question)
     return [SystemMessage(content=system), HumanMessage(content=user)]
 
@@ -370,6 +381,22 @@ BASIS_RELATIVE = 0.75
 #: kind of thing a factoid question asks and passes the support check, or when a sentence
 #: holds this share of an open question's terms
 OVERRIDE_MODEL_REFUSAL_SHARE = 0.8
+
+
+def _no_wider(config: ChainConfig, sentences: int, chars: int) -> ChainConfig:
+    """``config`` with its prompt budget capped at ``sentences`` / ``chars``."""
+    return replace(
+        config,
+        prompt_sentences=min(config.prompt_sentences, sentences),
+        prompt_chars=min(config.prompt_chars, chars),
+    )
+
+
+def _worth_a_second_reading(support: Support) -> bool:
+    """The model said "not covered" where a sentence holds at least the share of the
+    question's terms that a factoid answer needs (``MIN_SHARE``, calibrated on held-out sets):
+    the open questions' looser threshold alone does not contradict the model."""
+    return support.supported and support.best_share >= MIN_SHARE
 
 
 def _overrules_model_refusal(support: Support) -> bool:
@@ -655,6 +682,31 @@ def model_refused(text: str, lang: str) -> bool:
     return refusal[:12] in head or any(h in head for h in _REFUSAL_HINTS)
 
 
+class _RefusalHold:
+    """The model's tokens pass on at once, except a beginning that may still be the refusal
+    sentence: that is held until the text leaves it (then passed on) or the caller releases it
+    (a second reading replaces it)."""
+
+    def __init__(self, refusal: str) -> None:
+        self.refusal = refusal.strip()
+        self.held: list[str] = []
+        self.holding = True
+
+    def feed(self, token: str) -> str:
+        """The text to send now ("" while held)."""
+        if not self.holding:
+            return token
+        self.held.append(token)
+        text = "".join(self.held).lstrip()
+        if self.refusal.startswith(text) or text.startswith(self.refusal):
+            return ""
+        return self.release()
+
+    def release(self) -> str:
+        out, self.held, self.holding = "".join(self.held), [], False
+        return out
+
+
 # ------------------------------------------------------------------------ the advisor
 
 
@@ -665,7 +717,7 @@ class TokenEvent:
 
 @dataclass(frozen=True, slots=True)
 class StatusEvent:
-    stage: str  # "condense" | "retrieve" | "generate"
+    stage: str  # "condense" | "retrieve" | "generate" | "reread"
 
 
 @dataclass(frozen=True, slots=True)
@@ -833,22 +885,48 @@ class Advisor:
                 ranked=mine,
                 earlier=earlier,
             )
+            # a beginning that may still be the bare "not covered" is held back: if it is and
+            # a sentence holds the question's terms, the model reads again, and the user sees
+            # only the second answer
+            hold = _RefusalHold(load_prompt("refusal", lang))
             parts: list[str] = []
-            try:
-                for token in self.generation_chain.stream(messages):
-                    if not parts:
+            for token in self._generate(messages, started):
+                parts.append(token)
+                if sent := hold.feed(token):
+                    if result.first_token_s is None:
+                        result.first_token_s = time.perf_counter() - started
+                    yield TokenEvent(sent)
+            if (
+                self.config.second_reading
+                and _worth_a_second_reading(support)
+                and model_refused(strip_prompt_echo("".join(parts)), lang)
+            ):
+                # the model and the support check disagree: the model reads the sentences
+                # the extractive answer would quote, told that they were chosen as answering
+                # (a small model refuses a yes/no question whose passage says "不得…")
+                log.info("the model said not covered; second reading of the decisive sentences")
+                result.second_reading = True
+                yield StatusEvent("reread")
+                again = build_answer_messages(
+                    question if earlier else standalone,
+                    passages,
+                    lang,
+                    _no_wider(self.prompt_config(), EXTRACTIVE_SENTENCES, EXTRACTIVE_CHARS),
+                    terms,
+                    ranked=mine,
+                    earlier=earlier,
+                    second_reading=True,
+                )
+                parts = []
+                for token in self._generate(again, started):
+                    if result.first_token_s is None:
                         result.first_token_s = time.perf_counter() - started
                     parts.append(token)
                     yield TokenEvent(token)
-                    if time.perf_counter() - started > self.config.question_timeout_s:
-                        raise LLMError(
-                            f"the answer took longer than {self.config.question_timeout_s:.0f} s "
-                            "(ADVISOR_QUESTION_TIMEOUT_S) and was stopped"
-                        )
-            except AdvisorError:
-                raise
-            except Exception as exc:  # network, timeout, model failure: one clear error
-                raise LLMError(f"the language model failed ({self.llm_label}): {exc}") from exc
+            elif held := hold.release():
+                if result.first_token_s is None:
+                    result.first_token_s = time.perf_counter() - started
+                yield TokenEvent(held)
             # the basis is quoted only in the answer's own language: an answer stays in one
             # language (an English answer over Chinese sources shows their text under Sources)
             chosen = extractive_pick(ranked, lang) if self.config.basis else []
@@ -864,6 +942,22 @@ class Advisor:
             self._finish(result, raw, basis, support, parties, figures)
         result.latency_s = time.perf_counter() - started
         yield FinalEvent(result)
+
+    def _generate(self, messages: list[BaseMessage], started: float) -> Iterator[str]:
+        """The model's tokens; a failure or the question's time limit is one clear error."""
+        assert self.generation_chain is not None
+        try:
+            for token in self.generation_chain.stream(messages):
+                yield token
+                if time.perf_counter() - started > self.config.question_timeout_s:
+                    raise LLMError(
+                        f"the answer took longer than {self.config.question_timeout_s:.0f} s "
+                        "(ADVISOR_QUESTION_TIMEOUT_S) and was stopped"
+                    )
+        except AdvisorError:
+            raise
+        except Exception as exc:  # network, timeout, model failure: one clear error
+            raise LLMError(f"the language model failed ({self.llm_label}): {exc}") from exc
 
     def _one_language(self, result: Answer, raw: str) -> str:
         """The model's text in the question's language only (``advisor.drift``)."""

@@ -111,6 +111,7 @@ class ItemResult:
             "sources": [p.source for p in a.contexts],
             #: the model's sentences taken out for a figure their sources do not hold
             "dropped": list(a.dropped_claims),
+            "second_reading": a.second_reading,
         }
 
 

@@ -76,6 +76,9 @@ class Answer:
     language_changes: list[str] = field(default_factory=list)
     #: the support check's verdict (advisor/evidence.py), for evaluation and logs
     support: Any = None
+    #: the model said "not covered" where the support check found the answer stated, and was
+    #: asked again with only the sentences the extractive backend would quote (``AdvisorChain``)
+    second_reading: bool = False
 
     def to_record(self, record_id: str | int | None = None) -> dict[str, Any]:
         return {

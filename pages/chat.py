@@ -27,6 +27,7 @@ STAGES = {
     "condense": "理解追问 Reading the follow-up…",
     "retrieve": "检索知识库 Searching the knowledge base…",
     "generate": "生成回答 Writing the answer…",
+    "reread": "重读关键句 Reading the decisive sentences again…",
 }
 
 service = get_service()

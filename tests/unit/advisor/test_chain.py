@@ -96,9 +96,11 @@ def test_model_refusal_is_reported_unless_a_sentence_plainly_states_the_answer(
     assert "但都没有直接回答这个问题" in answer.answer
     # a sentence holds the question's terms and the period asked for: the model's "not
     # covered" is overruled and the basis is the answer (a small model refuses such
-    # questions when the passage puts the figure differently)
-    advisor, _ = make_advisor(kb_service, [refusal])
+    # questions when the passage puts the figure differently), also when its second reading
+    # of the decisive sentences says "not covered" again
+    advisor, fake = make_advisor(kb_service, [refusal, refusal])
     answer = advisor.answer("How long do teachers work in an enterprise each year?")
+    assert answer.second_reading and len(fake.calls) == 2
     assert not answer.refused, answer.answer
     assert "one month a year" in answer.answer and "Basis" in answer.answer
 
@@ -616,3 +618,103 @@ def test_a_quoted_bullet_line_gets_one_bullet_and_a_short_label() -> None:
     assert (
         source_label(law, "县级以上人民政府应当安排就业专项资金。") == "就业促进法(2015) | 第十五条"
     )
+
+
+FUND_DOC = (
+    "---\ntitle: 专项资金管理\nkind: policy\n---\n\n# 专项资金管理\n\n"
+    "市政府设立校企合作专项资金，由教育部门会同财政部门管理。"
+    "校企合作专项资金用于共建实训基地的设备购置。"
+    "校企合作专项资金用于企业兼职教师的课时补贴。"
+    "校企合作专项资金用于学生顶岗实习的保险费用。"
+    "校企合作专项资金用于产业学院的课程开发。"
+    "校企合作专项资金用于技术技能大师工作室的建设。"
+    "校企合作专项资金用于双师型教师的企业实践。"
+    "校企合作专项资金用于合作项目的绩效评价。"
+    "校企合作专项资金用于现代学徒制试点的师傅津贴。"
+    "校企合作专项资金的使用情况每年向社会公开。\n"
+)
+
+
+@pytest.fixture()
+def fund_service(service, settings, tmp_path: Path):
+    folder = tmp_path / "fund"
+    folder.mkdir()
+    (folder / "fund.md").write_text(FUND_DOC, encoding="utf-8")
+    assert service.ingest([folder]).ok
+    # the bundled model on a CPU whose warm-up read 120 prompt tokens/s: 8 sentences / 900
+    service.settings = settings.model_copy(
+        update={"llm": "local", "prompt_sentences": None, "prompt_chars": None}
+    )
+    return service
+
+
+def fast_advisor(service, replies: list[str]):
+    advisor, fake = make_advisor(service, replies)
+    fake.prompt_tokens_per_s = 120.0
+    return advisor, fake
+
+
+def test_a_refusal_the_support_check_contradicts_gets_a_second_reading(fund_service) -> None:
+    """The model said "not covered" over eight sentences that the support check finds state
+    the answer: it reads the four the extractive answer quotes, told that they answer the
+    question, and the user sees only its second answer (the first refusal was held back,
+    never streamed)."""
+    refusal = load_prompt("refusal", "zh")
+    second = "校企合作专项资金用于共建实训基地的设备购置和企业兼职教师的课时补贴[1]。"
+    advisor, fake = fast_advisor(fund_service, [refusal, second])
+    question = "校企合作专项资金用于哪些方面？"
+    events = list(advisor.stream(question))
+    answer = next(e.answer for e in events if isinstance(e, FinalEvent))
+    assert len(fake.calls) == 2
+    first_prompt, second_prompt = (str(call[-1].content) for call in fake.calls)
+    assert first_prompt.count("用于") > second_prompt.count("用于") >= 1
+    assert "上面的资料已经回答了这个问题" in second_prompt
+    assert "已经回答了" not in first_prompt
+    assert "reread" in [getattr(e, "stage", "") for e in events]
+    streamed = "".join(e.text for e in events if isinstance(e, TokenEvent))
+    assert refusal not in streamed and streamed.startswith("校企合作专项资金")
+    assert answer.second_reading and not answer.refused, answer.answer
+    assert "设备购置" in answer.answer and answer.citations
+    # said again over the fewer sentences, the refusal stands (and is shown once)
+    advisor, fake = fast_advisor(fund_service, [refusal, refusal])
+    events = list(advisor.stream(question))
+    answer = next(e.answer for e in events if isinstance(e, FinalEvent))
+    assert len(fake.calls) == 2 and answer.second_reading
+    streamed = "".join(e.text for e in events if isinstance(e, TokenEvent))
+    assert streamed.count(refusal) == 1
+
+
+def test_a_refusal_gets_no_second_reading_when_it_is_off(fund_service) -> None:
+    from advisor.chain import Advisor, ChainConfig
+
+    refusal = load_prompt("refusal", "zh")
+    fake = QueuedFakeChat(replies=[refusal])
+    retriever = fund_service.advisor().retriever
+    off = Advisor(fake, retriever, llm_label="fake", config=ChainConfig(second_reading=False))
+    answer = off.answer("校企合作专项资金用于哪些方面？")
+    assert answer.refused and not answer.second_reading and len(fake.calls) == 1
+
+
+def test_a_loosely_matching_question_s_refusal_gets_no_second_reading(kb_service) -> None:
+    """The open questions' support threshold is loose (0.2 of the question's terms): below
+    the factoid share (0.5) the model's "not covered" stands after one reading."""
+    refusal = load_prompt("refusal", "zh")
+    advisor, fake = make_advisor(kb_service, [refusal])
+    answer = advisor.answer("学校和企业共建实训基地时，怎样评价合作的长期效果？")
+    assert answer.support.supported and answer.support.best_share < 0.5
+    assert len(fake.calls) == 1 and not answer.second_reading and answer.refused
+
+
+def test_only_a_beginning_that_may_be_the_refusal_is_held_back() -> None:
+    from advisor.chain import _RefusalHold
+
+    refusal = load_prompt("refusal", "zh")
+    hold = _RefusalHold(refusal)
+    assert hold.feed("企业") == "企业"  # an answer streams from its first token
+    assert hold.feed("提供设备") == "提供设备"
+    hold = _RefusalHold(refusal)
+    assert hold.feed(" 知识") == "" and hold.feed("库中") == ""
+    assert hold.feed("收录了") == " 知识库中收录了"  # it left the refusal: sent whole
+    hold = _RefusalHold(refusal)
+    assert [hold.feed(t) for t in (refusal[:5], refusal[5:])] == ["", ""]
+    assert hold.release() == refusal and hold.feed("。") == "。"
