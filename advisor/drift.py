@@ -105,11 +105,19 @@ def _mend_en(sentence: str, glossary: Glossary, changes: list[str]) -> str:
         if any(a <= match.start() < b for a, b in protected):
             return match.group(0)
         run = match.group(0)
+        # a run glued to English ("teaching and学籍管理") is set off by spaces
+        before = " " if _glued(sentence, match.start() - 1) else ""
+        after = " " if _glued(sentence, match.end()) else ""
         en = glossary.zh_to_en.get(run)
         if en:
             changes.append(f"{run}→{en[0]}")
-            return f"{en[0]} ({run})"
+            return f"{before}{en[0]} ({run}){after}"
         changes.append(f"({run})")
-        return f"({run})"
+        return f"{before}({run}){after}"
 
     return HAN_RUN.sub(mend, sentence)
+
+
+def _glued(text: str, i: int) -> bool:
+    """The character at ``i`` is a Latin letter or digit (a word the mended run touches)."""
+    return 0 <= i < len(text) and text[i].isascii() and text[i].isalnum()

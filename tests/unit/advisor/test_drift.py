@@ -49,6 +49,15 @@ def test_english_answer_brackets_or_translates_chinese(glossary) -> None:
     assert "[1]" in mended.text and "[2]" in mended.text
 
 
+def test_a_chinese_run_glued_to_english_words_is_set_off_by_spaces(glossary) -> None:
+    # seen in the eval (fw-en-05): "teaching and(学籍管理)" as the mended text
+    text = "The college organizes teaching and学籍管理, and hires双师型teachers [1]."
+    mended = one_language(text, "en", [], glossary).text
+    assert "teaching and (学籍管理)," in mended, mended
+    assert "hires dual-qualified (双师型) teachers [1]." in mended, mended
+    assert "  " not in mended
+
+
 def test_chinese_sentence_in_an_english_answer_is_dropped(glossary) -> None:
     text = "The main risks are unclear property rights [1]. 产权不清、国有资产流失、审批周期长[1]。"
     mended = one_language(text, "en", [], glossary)
