@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import Field
 
 from advisor.batch import read_questions
 from advisor.cli import main
@@ -259,3 +260,25 @@ def test_eval_reports_the_prompt_speed_and_the_budget_it_chose(
     assert figures["prompt_tokens_per_s"] == 120.0 and figures["prompt_budget"] == "8:900"
     assert figures["key_fact_coverage"] == 1.0 and figures["hit_at_5"] == 1.0
     assert "企业参与课程设计" in fake.calls[0][-1].content  # the decisive sentence reached it
+
+
+class WarmingFake(QueuedFakeChat):
+    """A fake whose warm-up records the system prompts and a measured prompt speed, as
+    ``LocalServerChat.warm_up`` does."""
+
+    warmed: list[int] = Field(default_factory=list)
+
+    def warm_up(self, prompts: list[str]) -> None:
+        self.warmed.append(len(prompts))
+        self.prompt_tokens_per_s = 120.0
+
+
+def test_batch_warms_the_model_up_as_the_app_does(answering_service, tmp_path, capsys) -> None:
+    inputs = write_inputs(tmp_path / "in")
+    fake = WarmingFake(replies=["企业参与课程设计[1]。"] * 3)
+    answering_service.use_chat_model(fake, "fake")
+    out = tmp_path / "out" / "answers.jsonl"
+    assert main(["batch", str(inputs["jsonl"]), "--out", str(out)], service=answering_service) == 0
+    assert fake.warmed == [2], "both languages' system prompts, once, before the questions"
+    assert "preparing the model" in capsys.readouterr().err
+    assert len(fake.calls) == 3
