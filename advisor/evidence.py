@@ -208,7 +208,13 @@ def _weights(question_terms: set[str], passages: Sequence[Passage]) -> dict[str,
     }
 
 
+#: the phrases a question asks for a time with ("在哪一年", "哪一天"): never in the answer's
+#: sentence, and the tokenizer's pieces of them ("一年") would count as terms it must hold
+_ASKING_FOR_A_TIME = re.compile(r"哪一?[年天日]|哪一?个月|什么时候|几月|几号")
+
+
 def content_terms(text: str) -> set[str]:
+    text = _ASKING_FOR_A_TIME.sub(" ", text)
     return {t for t in tokenize(text) if t not in _QUESTION_WORDS and (len(t) > 1 or t.isdigit())}
 
 

@@ -71,6 +71,25 @@ def test_the_sentence_that_states_the_answer_comes_first_and_supports_it() -> No
     assert support.supported, support.reason
 
 
+def test_the_words_that_ask_for_a_year_are_not_terms_the_answer_must_hold() -> None:
+    """CMRC DEV_392: "伊维菌素在哪一年被人发现？" was refused although a passage says
+    "伊维菌素发现于1975年": 哪一年 and its piece 一年 counted as question terms, so no sentence
+    could hold half of them."""
+    from advisor.evidence import content_terms
+
+    assert {"哪一年", "一年", "哪天"}.isdisjoint(content_terms("伊维菌素在哪一年被人发现？哪天？"))
+    assert "一年" in content_terms("合作协议的期限为一年以上吗？")  # a period, not a question word
+    passages = [
+        passage("伊维菌素由日本北里大学的有机化学家所发现，从阿维菌素提纯出来。", 1),
+        passage("伊维菌素发现于1975年，并在1981年列为药物。它是基本药物之一。", 2),
+    ]
+    question = "伊维菌素在哪一年被人发现？"
+    ranked, slot = decisive_sentences(question, passages, "zh")
+    assert slot == "date" and "1975年" in ranked[0].text
+    support = assess_support(question, ranked, slot, "zh", load_glossary())
+    assert support.supported, support.reason
+
+
 def test_same_topic_passages_without_the_answer_do_not_support_it() -> None:
     """RGB's noise: passages on the event, with dates, but none states when the swearing-in
     is; the question is not supported and the refusal says what was found and missing."""
