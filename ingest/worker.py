@@ -17,6 +17,7 @@ import collections
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WORKER_MEMORY_LIMIT_BYTES = 6 * 1024**3
+#: the parse worker's scheduling priority, below the encoder's (``os.nice``: 0 normal, 19 lowest)
+WORKER_NICENESS = 10
 
 #: files sent ahead at most (their requests and results fit in the pipe's buffers)
 MAX_AHEAD = 64
@@ -91,6 +94,11 @@ def _serve(conn: Connection, memory_limit: int | None) -> None:  # runs in the c
     # pypdf logs every repair it makes ("incorrect startxref pointer"...) as a warning; the
     # outcome that matters is reported per file, so keep the terminal readable.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    # the encoder comes first: a parse that runs beside two encoder threads on two cores slowed
+    # the embedding more than it saved (long PDFs, docs/BENCHMARKS.md); niced, it takes the
+    # CPU the encoder leaves (between groups, while the store writes)
+    with contextlib.suppress(AttributeError, OSError):  # not on every platform
+        os.nice(WORKER_NICENESS)
     if memory_limit:
         try:
             import resource

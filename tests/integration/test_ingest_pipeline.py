@@ -171,6 +171,20 @@ def test_parse_timeout_stops_only_that_file(tmp_path) -> None:
     assert "training bases" in screened.pages[0].text
 
 
+def test_the_parse_worker_yields_the_cpu_to_the_encoder(tmp_path) -> None:
+    """The worker runs niced, so that a parse beside the two encoder threads takes only the
+    CPU they leave (docs/BENCHMARKS.md, long PDFs)."""
+    import os
+
+    from ingest.worker import WORKER_NICENESS
+
+    pdf = write_pdf(tmp_path / "a.pdf", [EN_PAGE_1])
+    with ParseWorker(timeout_s=60) as worker:
+        worker.parse(pdf, password=None, limits=LoadLimits())
+        child = os.getpriority(os.PRIO_PROCESS, worker._proc.pid)
+    assert child == min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)
+
+
 def _text(screened) -> str:
     return "\n".join(p.text for p in screened.pages)
 
