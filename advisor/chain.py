@@ -707,6 +707,13 @@ class _RefusalHold:
         return out
 
 
+def _shown(result: Answer, text: str, started: float) -> TokenEvent:
+    """``text`` as the user is shown it; the first such text is the answer's first token."""
+    if result.first_token_s is None:
+        result.first_token_s = time.perf_counter() - started
+    return TokenEvent(text)
+
+
 # ------------------------------------------------------------------------ the advisor
 
 
@@ -893,9 +900,7 @@ class Advisor:
             for token in self._generate(messages, started):
                 parts.append(token)
                 if sent := hold.feed(token):
-                    if result.first_token_s is None:
-                        result.first_token_s = time.perf_counter() - started
-                    yield TokenEvent(sent)
+                    yield _shown(result, sent, started)
             if (
                 self.config.second_reading
                 and _worth_a_second_reading(support)
@@ -919,14 +924,10 @@ class Advisor:
                 )
                 parts = []
                 for token in self._generate(again, started):
-                    if result.first_token_s is None:
-                        result.first_token_s = time.perf_counter() - started
                     parts.append(token)
-                    yield TokenEvent(token)
+                    yield _shown(result, token, started)
             elif held := hold.release():
-                if result.first_token_s is None:
-                    result.first_token_s = time.perf_counter() - started
-                yield TokenEvent(held)
+                yield _shown(result, held, started)
             # the basis is quoted only in the answer's own language: an answer stays in one
             # language (an English answer over Chinese sources shows their text under Sources)
             chosen = extractive_pick(ranked, lang) if self.config.basis else []
