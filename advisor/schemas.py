@@ -77,7 +77,7 @@ class Answer:
     #: the support check's verdict (advisor/evidence.py), for evaluation and logs
     support: Any = None
     #: the model said "not covered" where the support check found the answer stated, and was
-    #: asked again with only the sentences the extractive backend would quote (``AdvisorChain``)
+    #: asked again with the sentences the extractive backend would quote (``Advisor.stream``)
     second_reading: bool = False
 
     def to_record(self, record_id: str | int | None = None) -> dict[str, Any]:
