@@ -68,7 +68,13 @@ _SLOTS_EN: list[tuple[str, re.Pattern[str]]] = [
     ("percent", re.compile(r"\bpercent|\bpercentage\b|\bshare of\b|\brate\b|\bproportion\b")),
     (
         "money",
-        re.compile(r"\bhow much (?:money|funding)|\bamount\b|\bsalary\b|\bwage|\bfee\b|\byuan\b"),
+        # "how much monthly living allowance": a sum of money, not any number ("一倍以上三倍
+        # 以下罚款" is no allowance)
+        re.compile(
+            r"\bhow much (?:[a-z-]+ ){0,3}(?:money|funding|allowances?|subsid(?:y|ies)|grants?|"
+            r"fees?|pay|salary|bonus(?:es)?|rewards?|fines?|tuition)\b|"
+            r"\bamount\b|\bsalary\b|\bwage|\bfee\b|\byuan\b"
+        ),
     ),
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bnumber of\b|\bwhat rank")),
 ]

@@ -29,7 +29,56 @@ class Glossary:
         each with its translations; the longest match wins where entries overlap."""
         if lang == "zh":
             return _matches(text, self.zh_to_en, whole_words=False)
-        return _matches(text.lower(), self.en_to_zh, whole_words=True)
+        found = _matches(text.lower(), self.en_to_zh, whole_words=True)
+        # "penalties", "enrols": an inflected word matches the entry of its singular or base
+        # form; the text's words and the entries are reduced the same way
+        seen = {term for term, _ in found}
+        for term, translations in _matches(_base_forms(text.lower()), self._by_base(), whole_words=True):
+            if not any(_base_forms(t) == term for t in seen):
+                found.append((term, translations))
+        return found
+
+    def _by_base(self) -> dict[str, tuple[str, ...]]:
+        return _base_table(id(self.en_to_zh), self.en_to_zh)
+
+
+_WORD = re.compile(r"[a-z]+")
+#: words whose final s is not a plural or a third person's s
+_KEEP_S = re.compile(r"(?:ss|us|is|ous|ics|ness|sis|ias)$")
+
+
+def _base(word: str) -> str:
+    """A light English reduction to the singular or base form (no dictionary): policies →
+    policy, enrols → enrol, approvals → approval, taxes → tax. Words of four letters or
+    fewer and words like 'status', 'analysis', 'economics' stay as they are."""
+    if len(word) <= 4 or not word.endswith("s") or _KEEP_S.search(word):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if re.search(r"(?:ch|sh|x|z)es$", word):
+        return word[:-2]
+    return word[:-1]
+
+
+def _base_forms(text: str) -> str:
+    return _WORD.sub(lambda m: _base(m.group(0)), text)
+
+
+_BASE_TABLES: dict[int, tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]] = {}
+
+
+def _base_table(key: int, en_to_zh: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The entries keyed by their base forms, computed once per glossary."""
+    cached = _BASE_TABLES.get(key)
+    if cached is not None and cached[0] is en_to_zh:
+        return cached[1]
+    table: dict[str, list[str]] = {}
+    for term, translations in en_to_zh.items():
+        merged = table.setdefault(_base_forms(term), [])
+        merged += [t for t in translations if t not in merged]
+    result = {k: tuple(v) for k, v in table.items()}
+    _BASE_TABLES[key] = (en_to_zh, result)
+    return result
 
 
 def _matches(

@@ -36,6 +36,9 @@ def passage(text: str, rank: int, source: str = "a.md", lang: str = "zh") -> Pas
         ("浙江的科技创新券可以用来购买哪些服务？多久结算一次？", "zh", None),  # two parts
         ("When was the regulation adopted?", "en", "date"),
         ("How many colleges joined?", "en", "number"),
+        # a sum of money, which "一倍以上三倍以下" (a multiple) does not give
+        ("How much monthly living allowance do rural trainees get?", "en", "money"),
+        ("How much of the income goes to the team?", "en", "number"),
         ("What does the overview say about the honeymoon period?", "en", None),
     ],
 )
