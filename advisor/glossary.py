@@ -16,6 +16,8 @@ GLOSSARY_PATH = Path(__file__).resolve().parent / "data" / "glossary.tsv"
 class Glossary:
     zh_to_en: dict[str, tuple[str, ...]]
     en_to_zh: dict[str, tuple[str, ...]]
+    #: ``en_to_zh`` keyed by the entries' base forms (``_base_forms``)
+    en_base_to_zh: dict[str, tuple[str, ...]]
 
     def translate_terms(self, text: str, lang: str) -> list[str]:
         """Terms of the other language for the glossary entries found in ``text``."""
@@ -33,13 +35,11 @@ class Glossary:
         # "penalties", "enrols": an inflected word matches the entry of its singular or base
         # form; the text's words and the entries are reduced the same way
         seen = {term for term, _ in found}
-        for term, translations in _matches(_base_forms(text.lower()), self._by_base(), whole_words=True):
+        based = _matches(_base_forms(text.lower()), self.en_base_to_zh, whole_words=True)
+        for term, translations in based:
             if not any(_base_forms(t) == term for t in seen):
                 found.append((term, translations))
         return found
-
-    def _by_base(self) -> dict[str, tuple[str, ...]]:
-        return _base_table(id(self.en_to_zh), self.en_to_zh)
 
 
 _WORD = re.compile(r"[a-z]+")
@@ -64,21 +64,12 @@ def _base_forms(text: str) -> str:
     return _WORD.sub(lambda m: _base(m.group(0)), text)
 
 
-_BASE_TABLES: dict[int, tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]] = {}
-
-
-def _base_table(key: int, en_to_zh: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """The entries keyed by their base forms, computed once per glossary."""
-    cached = _BASE_TABLES.get(key)
-    if cached is not None and cached[0] is en_to_zh:
-        return cached[1]
+def _by_base_form(en_to_zh: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     table: dict[str, list[str]] = {}
     for term, translations in en_to_zh.items():
         merged = table.setdefault(_base_forms(term), [])
         merged += [t for t in translations if t not in merged]
-    result = {k: tuple(v) for k, v in table.items()}
-    _BASE_TABLES[key] = (en_to_zh, result)
-    return result
+    return {k: tuple(v) for k, v in table.items()}
 
 
 def _matches(
@@ -113,7 +104,9 @@ def load_glossary(path: Path = GLOSSARY_PATH) -> Glossary:
         zh_to_en.setdefault(zh, []).extend(alternatives[:1])  # the main English term
         for alt in alternatives:
             en_to_zh.setdefault(alt, []).append(zh)
+    english = {k: tuple(v) for k, v in en_to_zh.items()}
     return Glossary(
         zh_to_en={k: tuple(v) for k, v in zh_to_en.items()},
-        en_to_zh={k: tuple(v) for k, v in en_to_zh.items()},
+        en_to_zh=english,
+        en_base_to_zh=_by_base_form(english),
     )

@@ -26,9 +26,11 @@ VOC_LAW = """# 中华人民共和国职业教育法（节选）
 
 ## 第七章 法律责任
 
-第六十七条 职业学校、职业培训机构组织、安排、管理学生实习、实训，违反国家有关规定的，由教育行政部门责令改正。
+第六十七条 职业学校组织、安排、管理学生实习、实训，违反国家有关规定的，
+由教育行政部门责令改正。
 
-第六十八条 职业学校违反国家有关规定招生的，由教育行政部门责令退还所收费用，没收违法所得，并处违法所得五倍以下的罚款。
+第六十八条 职业学校违反国家有关规定招生的，由教育行政部门责令退还所收费用，
+没收违法所得，并处违法所得五倍以下的罚款。
 """
 
 NINGBO = """# 宁波市职业技能培训条例（节选）
@@ -85,7 +87,10 @@ def test_the_named_document_ranks_first(kb_service, question: str, lang: str, ex
 def test_an_english_question_finds_the_named_chinese_law_s_article_by_its_terms(kb_service):
     # English words find nothing in the Chinese law by keyword: the glossary carries
     # "penalties" and "enrols" (inflected forms of its entries) to 罚款 and 招生
-    question = "Under the Vocational Education Law, what penalties does a school face if it enrols students against state rules?"
+    question = (
+        "Under the Vocational Education Law, what penalties does a school face if it enrols"
+        " students against state rules?"
+    )
     glossary = load_glossary()
     passages = kb_service.retriever().retrieve(
         question, k=6, query_lang="en", translated_terms=glossary.translate_terms(question, "en")
