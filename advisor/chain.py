@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -49,6 +50,7 @@ from advisor.terms import warm_up as warm_up_terms
 from ingest.lang import detect_lang
 from prompts import load_prompt, render_prompt
 from textrules import HAN_RUN
+from vectorstore.gate import compute_gate
 from vectorstore.keyword import tokenize
 from vectorstore.retrieval import HybridRetriever, Passage, RetrievalFilter
 
@@ -805,6 +807,17 @@ class Advisor:
         assert final is not None
         return final
 
+    def _answer_turn(self) -> AbstractContextManager[object]:
+        """The compute turn a whole answer takes when its model generates on this machine's
+        cores (``takes_compute_turns``): retrieval, generation and the citation check in one
+        turn. Taken step by step, each of an answer's three turns waited for the embedding
+        batch of an ingest under way (bench/gate_interference.py: 4 answers 15.8 s alone,
+        27.6 s beside an embedding loop, 8.8 s of it waiting for the gate). A remote model
+        or none takes no turn for the answer: only its retrieval and checks do."""
+        if getattr(self.llm, "takes_compute_turns", False):
+            return compute_gate
+        return nullcontext()
+
     def stream(
         self,
         question: str,
@@ -812,10 +825,19 @@ class Advisor:
         *,
         flt: RetrievalFilter | None = None,
     ) -> Iterator[AnswerEvent]:
-        started = time.perf_counter()
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
+        with self._answer_turn():
+            yield from self._stream(question, history, flt)
+
+    def _stream(
+        self,
+        question: str,
+        history: Sequence[HistoryTurn] | None,
+        flt: RetrievalFilter | None,
+    ) -> Iterator[AnswerEvent]:
+        started = time.perf_counter()
         lang = question_lang(question)
         history = list(history or [])
         rewrite = bool(history) and self.config.rewrite_follow_ups and self.llm is not None

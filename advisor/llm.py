@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -44,6 +44,10 @@ class LocalServerChat(BaseChatModel):
     ``LLMError``; the next answer starts the process again."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    #: generation runs on this machine's cores: an answer takes one compute turn for all its
+    #: steps (``Advisor._answer_turn``), and other sessions' embedding waits meanwhile
+    takes_compute_turns: ClassVar[bool] = True
 
     model_path: Path
     n_ctx: int = 4096

@@ -26,21 +26,26 @@ class ComputeGate:
     - Re-entrant: retrieval embeds its query inside it.
     - Let go by another thread: a generation abandoned mid-answer (a browser that navigated
       away) is finalised wherever the garbage collector runs; that must open the gate, not
-      raise and leave it shut for the life of the process as ``threading.RLock`` would.
+      raise and leave it shut for the life of the process as ``threading.RLock`` would. Each
+      exit undoes one entry wherever it runs, so an answer abandoned at two levels (its
+      turn and its generation's) opens the gate once, after both.
     """
 
     def __init__(self) -> None:
         self._cond = threading.Condition(threading.Lock())
-        self._owner: int | None = None
+        #: the holding thread's object, not its ident: an ident is reused by a new thread
+        #: once its thread has ended, and a new thread must not walk into the turn of an
+        #: answer whose thread ended with it still held
+        self._owner: threading.Thread | None = None
         self._depth = 0
         self._next_ticket = 0  # handed to each thread that arrives
         self._serving = 0  # the ticket whose turn it is
         self._gave_up: set[int] = set()  # tickets of waiters interrupted while waiting
 
     def __enter__(self) -> ComputeGate:
-        me = threading.get_ident()
+        me = threading.current_thread()
         with self._cond:
-            if self._owner == me:
+            if self._owner is me:
                 self._depth += 1
                 return self
             ticket = self._next_ticket
@@ -61,9 +66,16 @@ class ComputeGate:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # Every exit undoes one entry, in whichever thread it runs: an answer abandoned
+        # mid-stream holds the gate at two levels (the answer's turn and its generation's),
+        # and its finaliser exits both in another thread. Opening the gate at the first of
+        # them would hand it to a waiter, and the second exit would then open it under that
+        # waiter (or skip the next waiter's ticket).
         with self._cond:
+            if self._owner is None:
+                return  # nothing held: an exit with no entry left
             self._depth -= 1
-            if self._depth <= 0 or self._owner != threading.get_ident():
+            if self._depth <= 0:
                 self._owner, self._depth = None, 0
                 self._serving += 1
                 self._advance()
@@ -86,6 +98,7 @@ class ComputeGate:
             return any(t not in self._gave_up for t in range(self._serving + 1, self._next_ticket))
 
 
-#: taken by LocalServerChat for a whole generation, by E5Embeddings per call or batch, and by
+#: taken by an answer of the bundled model for all its steps (Advisor.stream), by
+#: LocalServerChat for a whole generation, by E5Embeddings per call or batch, and by
 #: HybridRetriever.retrieve for one search
 compute_gate = ComputeGate()

@@ -4,7 +4,9 @@ real Chroma, real BM25)."""
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -718,3 +720,42 @@ def test_only_a_beginning_that_may_be_the_refusal_is_held_back() -> None:
     hold = _RefusalHold(refusal)
     assert [hold.feed(t) for t in (refusal[:5], refusal[5:])] == ["", ""]
     assert hold.release() == refusal and hold.feed("。") == "。"
+
+
+class _LocalCoresFake(QueuedFakeChat):
+    """A fake that generates on this machine's cores, as the bundled model does."""
+
+    takes_compute_turns: ClassVar[bool] = True
+
+
+@pytest.mark.parametrize("on_these_cores", [True, False])
+def test_an_answer_on_local_cores_is_one_compute_turn(kb_service, on_these_cores: bool) -> None:
+    """With the bundled model an answer's retrieval, generation and checks are one turn of
+    the compute gate: another session's embedding that arrives between its retrieval and its
+    generation waits for the whole answer, instead of slipping in between (and making the
+    answer wait for its batch at every step). A remote model takes no turn for the answer."""
+    from advisor.chain import FinalEvent as Final
+    from advisor.chain import SourcesEvent
+    from vectorstore.gate import compute_gate
+
+    reply = "企业提供设备和师傅，学校提供场地和教师[1]。"
+    fake = _LocalCoresFake(replies=[reply]) if on_these_cores else QueuedFakeChat(replies=[reply])
+    kb_service.use_chat_model(fake, "fake")
+    events = kb_service.advisor().stream("学校和企业怎样共建实训基地？")
+    for event in events:
+        if isinstance(event, SourcesEvent):
+            break  # retrieved; the model has not been called yet
+    other_got_turn = threading.Event()
+
+    def other_session() -> None:
+        with compute_gate:
+            other_got_turn.set()
+
+    thread = threading.Thread(target=other_session)
+    thread.start()
+    assert other_got_turn.wait(2.0) is not on_these_cores
+    rest = list(events)
+    thread.join(5.0)
+    assert other_got_turn.is_set() and not thread.is_alive()
+    assert isinstance(rest[-1], Final) and not rest[-1].answer.refused
+    assert not compute_gate.held

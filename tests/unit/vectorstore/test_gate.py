@@ -89,3 +89,60 @@ def test_turns_are_taken_in_order_of_arrival() -> None:
         t.join(10)
     assert max(waits) < 0.5, waits  # at most the two hogs' turns ahead of it, each ~2 ms
     assert rounds[0] > 20
+
+
+def test_an_abandoned_answer_holding_two_levels_opens_the_gate_once() -> None:
+    """An answer's turn with its generation's turn inside it, abandoned mid-stream and
+    finalised in another thread: the gate opens once, after both levels, and a waiter that
+    gets it then keeps it (its turn is not ended by the second level's exit)."""
+    gate = ComputeGate()
+
+    def generation() -> Iterator[int]:
+        with gate:
+            yield from range(100)
+
+    def answer() -> Iterator[int]:
+        with gate:
+            yield -1  # retrieved
+            yield from generation()
+
+    holder: dict[str, Iterator[int]] = {}
+
+    def start() -> None:
+        stream = answer()
+        next(stream)
+        next(stream)  # inside the generation: two levels held
+        holder["stream"] = stream
+
+    t = threading.Thread(target=start)
+    t.start()
+    t.join(10)
+    inside, release, done = threading.Event(), threading.Event(), threading.Event()
+    overlaps: list[bool] = []
+
+    def waiter() -> None:
+        with gate:
+            inside.set()
+            release.wait(5)
+        done.set()
+
+    w = threading.Thread(target=waiter)
+    w.start()
+    time.sleep(0.05)
+    assert not inside.is_set()  # the abandoned answer still holds it
+    del holder["stream"]
+    gc.collect()
+    assert inside.wait(5), "the gate stayed shut"
+
+    def intruder() -> None:
+        with gate:
+            overlaps.append(not done.is_set())
+
+    i = threading.Thread(target=intruder)
+    i.start()
+    time.sleep(0.05)
+    assert not overlaps  # the waiter's turn was not ended under it
+    release.set()
+    w.join(5)
+    i.join(5)
+    assert overlaps == [False] and not gate.held
