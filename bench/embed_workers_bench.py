@@ -2,9 +2,11 @@
 engine's OpenMP threads; the naive baseline's way) against worker threads side by side, one
 core each (the project's ingest, ``E5Embeddings(workers=N)``), with a few batch sizes.
 
-    .venv/bin/python bench/embed_workers_bench.py [--trials 2] [--texts 320] [--slice 64]
+    .venv/bin/python bench/embed_workers_bench.py [--trials 2] [--texts 320] [--slice 64] \
+        [--corpus laws|long-pdfs]
 
-The texts are the pipeline's texts for the 12 laws (heading line + article). They are cut into
+The texts are the pipeline's texts (heading line + chunk) for the 12 laws (short articles) or
+for the long-PDF corpus of bench/ingest_bench.py (longer chunks). They are cut into
 slices of ``--slice`` texts; every variant embeds each slice in turn, so that variants measured
 side by side share the machine's drift (tens of per cent over minutes here). Reported: median
 tokens/s, and the median over slices of each variant's speed over the baseline's on the same
@@ -30,10 +32,11 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=2)
     parser.add_argument("--texts", type=int, default=320)
     parser.add_argument("--slice", type=int, default=64)
+    parser.add_argument("--corpus", choices=("laws", "long-pdfs"), default="laws")
     args = parser.parse_args()
 
     import numpy as np
-    from ingest_bench import build_laws
+    from ingest_bench import build_corpus, build_laws
 
     from ingest.pipeline import IngestOptions, IngestPipeline
     from ingest.types import LoadLimits
@@ -43,7 +46,10 @@ def main() -> None:
     baseline = E5Embeddings(workers=1)
     workers = E5Embeddings()
     with tempfile.TemporaryDirectory() as tmp:
-        files = build_laws(Path(tmp) / "laws")
+        if args.corpus == "laws":
+            files = build_laws(Path(tmp) / "laws")
+        else:
+            files = build_corpus(Path(tmp), 120)
         pipeline = IngestPipeline(None, baseline, IngestOptions())  # type: ignore[arg-type]
         texts: list[str] = []
         for path in files:
@@ -62,7 +68,9 @@ def main() -> None:
     }
     for batch in (1, 2, 4, 8):
         variants[f"{workers.workers} workers, {batch} per call"] = with_workers(batch)
-    print(f"{len(texts)} texts, usable CPUs {usable_cpus()}, workers {workers.workers}")
+    print(
+        f"{args.corpus}: {len(texts)} texts, usable CPUs {usable_cpus()}, workers {workers.workers}"
+    )
     reference = baseline.embed_passages(texts[: args.slice], batch_size=1)
     for name, run in variants.items():
         assert np.allclose(run(texts[: args.slice]), reference, atol=1e-6), name

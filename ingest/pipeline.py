@@ -243,6 +243,10 @@ _STEM_DATE = re.compile(r"[(（\[【]\s*\d{4}(?:[-._年]\d{1,2}(?:[-._月]\d{1,2
 _STEM_SERIAL = re.compile(r"(?:[-_ ]+\d{1,4}|[(（]\d{1,3}[)）])+$")
 
 
+#: what joins the words of a file name: "zh_policy_compilation", "failure-after-repair"
+_STEM_JOINER = re.compile(r"_+|(?<=[A-Za-z0-9])-(?=[A-Za-z0-9])")
+
+
 def stem_title(stem: str) -> str:
     """The title a file name gives, for the heading line only: without a bracketed date and
     without the serial numbers that number a folder's files ("上海市…条例(2017-04-20)-001" →
@@ -250,6 +254,10 @@ def stem_title(stem: str) -> str:
     only a file name gives is no evidence (it must not pull a question about that year). The
     document's title stays the name, so that two files never share a title by accident."""
     cleaned = _STEM_SERIAL.sub("", _STEM_DATE.sub("", stem)).strip(" -_.")
+    # words joined by "_" or "-" cost the encoder a token per joiner and split words
+    # differently than the same words written with spaces (9 tokens against 6 for
+    # "zh_policy_compilation", in every chunk)
+    cleaned = " ".join(_STEM_JOINER.sub(" ", cleaned).split())
     return cleaned or stem.strip()
 
 
