@@ -150,10 +150,18 @@ class ParseWorker:
     def _ensure_started(self) -> Connection:
         if self._proc is None or not self._proc.is_alive() or self._conn is None:
             parent, child = self._ctx.Pipe()
-            self._proc = self._ctx.Process(
+            proc = self._ctx.Process(
                 target=_serve, args=(child, self.memory_limit), daemon=True, name="ingest-parser"
             )
-            self._proc.start()
+            try:
+                proc.start()
+            except BaseException:
+                # not started (e.g. a script without a __main__ guard, re-imported by the
+                # spawn): nothing to stop later, and the error is the caller's to see
+                parent.close()
+                child.close()
+                raise
+            self._proc = proc
             child.close()
             self._conn = parent
         return self._conn

@@ -171,6 +171,29 @@ def test_parse_timeout_stops_only_that_file(tmp_path) -> None:
     assert "training bases" in screened.pages[0].text
 
 
+def test_a_worker_that_cannot_start_reports_why_and_closes_cleanly(tmp_path, monkeypatch) -> None:
+    """A parse process that fails to start (a script without a ``__main__`` guard, re-run
+    by the spawn) raises its own error; closing the worker afterwards does not add an
+    AttributeError from stopping a process that never ran."""
+    import multiprocessing.process
+
+    def refuse(self) -> None:
+        raise RuntimeError("bootstrapping phase")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
+    pdf = write_pdf(tmp_path / "a.pdf", [EN_PAGE_1])
+    worker = ParseWorker(timeout_s=60)
+    with pytest.raises(RuntimeError, match="bootstrapping"):
+        worker.parse(pdf, password=None, limits=LoadLimits())
+    worker.close()  # nothing to stop
+    assert worker._proc is None
+    monkeypatch.undo()
+    with worker:  # and the same worker starts when it can
+        assert (
+            "training bases" in worker.parse(pdf, password=None, limits=LoadLimits()).pages[0].text
+        )
+
+
 def test_the_parse_worker_yields_the_cpu_to_the_encoder(tmp_path) -> None:
     """The worker runs niced, so that a parse beside the two encoder threads takes only the
     CPU they leave (docs/BENCHMARKS.md, long PDFs)."""
